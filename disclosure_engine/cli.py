@@ -1,0 +1,130 @@
+"""The ``disclosure-engine`` command (public contract: design brief section 3).
+
+Exit codes: 0 ok, 1 a check failed, 2 bad usage or input; every failure prints one line on
+stderr. Commands are thin: they parse, build an Actor, and call one service.
+"""
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from typing import Any, NoReturn
+
+import click
+
+from disclosure_engine.config import Settings, load_settings
+from disclosure_engine.domain.errors import DisclosureError, ValidationFailed
+
+PROG = "disclosure-engine"
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    click.echo(f"{PROG}: {message}", err=True)
+    sys.exit(code)
+
+
+class Context:
+    """Lazily built settings and database, so `--help` never touches the database."""
+
+    def __init__(self) -> None:
+        self._settings: Settings | None = None
+        self._db: Any = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings()
+        return self._settings
+
+    @property
+    def db(self) -> Any:
+        if self._db is None:
+            from disclosure_engine.persistence.db import Database
+
+            self._db = Database(self.settings.database_url)
+        return self._db
+
+
+pass_ctx = click.make_pass_decorator(Context, ensure=True)
+
+
+@click.group(help="Workflow engine for the s.327A duty to consider disclosure.")
+def cli() -> None:
+    pass
+
+
+@cli.group(help="Database schema.")
+def db() -> None:
+    pass
+
+
+@db.command("upgrade", help="Migrate to the latest schema and deploy shipped workflows not yet deployed.")
+@pass_ctx
+def db_upgrade(ctx: Context) -> None:
+    from disclosure_engine.persistence.migrate import upgrade
+
+    upgrade(ctx.settings.database_url)
+    try:
+        from disclosure_engine.services.workflows import deploy_shipped
+    except ImportError:  # services land in slices; the schema is still upgraded
+        click.echo("database upgraded")
+        return
+    deployed = deploy_shipped(ctx.db, ctx.settings)
+    for key, version in deployed:
+        click.echo(f"deployed shipped workflow {key} version {version}")
+    click.echo("database upgraded")
+
+
+@cli.group(help="The hash-chained audit log.")
+def audit() -> None:
+    pass
+
+
+@audit.command("verify", help="Prove the audit chain; exit 1 naming the first broken event.")
+@pass_ctx
+def audit_verify(ctx: Context) -> None:
+    from disclosure_engine.services.audit import verify_chain
+
+    report = verify_chain(ctx.db)
+    if report.ok:
+        click.echo(report.line())
+        return
+    fail(report.line(), 1)
+
+
+def _register_optional_commands() -> None:
+    """Command groups that live in their own modules (keeps this file small)."""
+    from disclosure_engine import cli_commands
+
+    cli_commands.register(cli, pass_ctx, fail)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    try:
+        _register_optional_commands()
+    except ImportError:
+        pass
+    try:
+        cli.main(args=list(argv) if argv is not None else None, prog_name=PROG, standalone_mode=False)
+    except click.UsageError as exc:
+        no_args = getattr(click.exceptions, "NoArgsIsHelpError", ())
+        if no_args and isinstance(exc, no_args):
+            click.echo(exc.format_message(), err=True)
+            sys.exit(2)
+        message = exc.format_message().strip().splitlines()
+        fail(message[-1] if message else "bad usage; see --help")
+    except click.Abort:
+        fail("aborted")
+    except ValidationFailed as exc:
+        details = "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.errors.items())
+        fail(f"{exc.message}{' (' + details + ')' if details else ''}")
+    except DisclosureError as exc:
+        fail(exc.message, 2)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        fail(exc.format_message())
+    sys.exit(0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,61 @@
+"""The decision vocabulary (design brief section 4): field names used in forms, records, API, CSV.
+
+A decision record is defensible only if every limb carries reasons, so the vocabulary also
+says which yes/no answer needs which reasons field, and what does not count as a reason.
+"""
+from __future__ import annotations
+
+import re
+
+DECISION_FIELDS: tuple[str, ...] = (
+    "children_at_risk", "recipients",
+    "serious_harm_risk", "serious_harm_reasons",
+    "disclosure_necessary", "necessity_reasons",
+    "presumption_applies", "proportionality_reasons",
+    "representations_sought", "representations_reasons", "representations_summary",
+    "decision", "decision_reasons", "presumption_rebuttal_reasons", "review_date",
+    "information_disclosed", "conditions", "undertaking_signed", "disclosers",
+    "disclosure_method", "disclosed_at", "offender_notified", "offender_notification_reasons",
+    "legal_basis", "decision_makers", "dissent", "security_marking",
+)
+
+DECISION_OUTCOMES: tuple[str, ...] = ("disclose", "do_not_disclose", "defer")
+LEGAL_BASES: tuple[str, ...] = ("s327a", "common_law", "csods")
+YES_NO: tuple[str, ...] = ("yes", "no")
+
+#: a form that asks the answer (key) must also ask at least one of these reasons fields
+REASON_PAIRS: dict[str, tuple[str, ...]] = {
+    "serious_harm_risk": ("serious_harm_reasons",),
+    "disclosure_necessary": ("necessity_reasons",),
+    "representations_sought": ("representations_reasons", "representations_summary"),
+    "decision": ("decision_reasons", "presumption_rebuttal_reasons"),
+    "offender_notified": ("offender_notification_reasons",),
+}
+
+#: every field whose value is a reason (free text held to the reason rules below)
+REASON_FIELDS: frozenset[str] = frozenset({
+    "serious_harm_reasons", "necessity_reasons", "proportionality_reasons",
+    "representations_reasons", "representations_summary", "decision_reasons",
+    "presumption_rebuttal_reasons", "offender_notification_reasons", "dissent_reasons",
+})
+
+MIN_REASON_LENGTH = 20
+_PLACEHOLDERS = re.compile(
+    r"^\s*(n/?a|none|nil|no|yes|ok|tbc|tba|see above|as above|not applicable|-+|\.+|x+)\s*[.!]*\s*$",
+    re.IGNORECASE,
+)
+
+
+def reason_problem(value: object) -> str | None:
+    """Why ``value`` is not an acceptable recorded reason, or None when it is."""
+    if not isinstance(value, str) or not value.strip():
+        return "Enter the reasons"
+    if _PLACEHOLDERS.match(value):
+        return "Give the actual reasons; a placeholder such as \"n/a\" is not a reason"
+    if len(value.strip()) < MIN_REASON_LENGTH:
+        return f"Reasons must be at least {MIN_REASON_LENGTH} characters"
+    return None
+
+
+def is_reason_field(name: str) -> bool:
+    return name in REASON_FIELDS or name.endswith("_reasons")

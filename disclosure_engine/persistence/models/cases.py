@@ -1,0 +1,49 @@
+"""Cases (pseudonymous) and their convictions, with the Schedule 34A result derived at write."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, SmallInteger, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import Base, JSONType, UTCDateTime, utcnow
+from .people import Area
+
+
+class Case(Base):
+    __tablename__ = "case_record"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reference: Mapped[str] = mapped_column(String(40), unique=True)
+    area_id: Mapped[int] = mapped_column(ForeignKey("area.id"), index=True)
+    category: Mapped[int] = mapped_column(SmallInteger)
+    level: Mapped[int] = mapped_column(SmallInteger)
+    lead_agency: Mapped[str] = mapped_column(String(16))
+    visor_ref: Mapped[str | None] = mapped_column(String(40))
+    pnc_ref: Mapped[str | None] = mapped_column(String(40))
+    ndelius_crn: Mapped[str | None] = mapped_column(String(40))
+    child_sex_offender: Mapped[bool] = mapped_column(Boolean, default=False)
+    schedule_34a_matches: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
+    schedule_34a_version: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+
+    area: Mapped[Area] = relationship(lazy="joined")
+    convictions: Mapped[list[Conviction]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="Conviction.position")
+
+
+class Conviction(Base):
+    __tablename__ = "conviction"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_record.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(SmallInteger)
+    statute: Mapped[str] = mapped_column(String(200))
+    section: Mapped[str] = mapped_column(String(40))
+    date: Mapped[date] = mapped_column(Date)
+    disposal: Mapped[str] = mapped_column(String(16))
+    victim_age: Mapped[int | None] = mapped_column(SmallInteger)
+    jurisdiction: Mapped[str] = mapped_column(String(64))
+    inchoate: Mapped[str | None] = mapped_column(String(16))
+    equivalence_opinion: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    note: Mapped[str | None] = mapped_column(Text)

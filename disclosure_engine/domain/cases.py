@@ -127,7 +127,8 @@ def validate_case_input(payload: Mapping[str, Any], *, today: date | None = None
     ``today`` (default: today in London) bounds conviction dates; tests pass it explicitly.
     """
     if not isinstance(payload, Mapping):
-        raise ValidationFailed("The case must be a JSON object", {"": ["Send the case as a JSON object"]})
+        raise ValidationFailed("The case must be a JSON object",
+                               {"_form": ["Send the case as a JSON object"]})
     today = today or _today_london()
     err = _Errors()
 
@@ -251,7 +252,8 @@ def _conviction(raw: object, prefix: str, err: _Errors, today: date) -> Convicti
                                         f"{MAX_VICTIM_AGE}, or left out if not known")
 
     jurisdiction = raw.get("jurisdiction", ENGLAND_WALES)
-    if not isinstance(jurisdiction, str) or not _COUNTRY.match(jurisdiction) or len(jurisdiction) > 60:
+    if (not isinstance(jurisdiction, str) or not _COUNTRY.match(jurisdiction)
+            or len(jurisdiction) > 60):
         err.add(f"{prefix}.jurisdiction", "Enter \"england-wales\" or the country as a lowercase "
                                           "slug, for example \"scotland\"")
 

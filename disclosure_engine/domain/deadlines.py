@@ -15,6 +15,8 @@ Calendar rules, and why:
 - Working days skip Saturdays, Sundays and England and Wales bank holidays from the
   ``holidays`` package. England and Wales share one set of bank holidays: the package's "ENG"
   and "WLS" subdivisions give identical dates (checked in the tests), so "ENG" stands for both.
+- Results are aware datetimes in Europe/London. Subtract or compare them via UTC
+  (``astimezone(UTC)``): Python treats two datetimes with the same zone as wall times.
 - A working-day deadline falls due at the **end of the working day** (17:00 local by default),
   not at the time of day the task was created. A task created at 16:55 or 09:05 with
   "2 working days" is due at the same moment, which is what "within 2 working days" means to a
@@ -26,7 +28,7 @@ import calendar
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta, UTC
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -91,7 +93,7 @@ def _add_months(day: date, months: int) -> date:
 def _localise(naive: datetime, tz: ZoneInfo) -> datetime:
     """Attach ``tz`` to a wall time, moving times in a spring-forward gap forward by the gap."""
     aware = naive.replace(tzinfo=tz)
-    return aware.astimezone(timezone.utc).astimezone(tz)
+    return aware.astimezone(UTC).astimezone(tz)
 
 
 def _require_aware(start: datetime) -> None:
@@ -109,7 +111,7 @@ def add_duration(start: datetime, iso: str | Duration, *, tz: str = LONDON,
     day = _add_months(local.date(), sign * (duration.years * 12 + duration.months))
     day += timedelta(days=sign * (duration.weeks * 7 + duration.days))
     moved = _localise(datetime.combine(day, local.time()), zone) if day != local.date() else local
-    return (moved.astimezone(timezone.utc) + sign * duration.exact).astimezone(zone)
+    return (moved.astimezone(UTC) + sign * duration.exact).astimezone(zone)
 
 
 @lru_cache(maxsize=64)
@@ -214,8 +216,10 @@ def due_at_for(properties: Mapping[str, str], start: datetime, *, tz: str = LOND
 
     reminder_at = None
     if reminder is not None:
-        reminder_at = max(add_duration(due_at, reminder, tz=tz, sign=-1),
-                          start.astimezone(ZoneInfo(tz)))
+        reminder_at = add_duration(due_at, reminder, tz=tz, sign=-1)
+        # compare as UTC: Python compares same-zone datetimes by wall time (wrong in the fold)
+        if reminder_at.astimezone(UTC) < start.astimezone(UTC):
+            reminder_at = start.astimezone(ZoneInfo(tz))
     escalate_at = add_duration(due_at, escalate, tz=tz) if escalate is not None else None
     return DeadlinePlan(due_at=due_at, reminder_at=reminder_at, escalate_at=escalate_at,
                         escalate_to_role=role)

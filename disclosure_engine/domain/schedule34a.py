@@ -36,7 +36,7 @@ _STATUTE_ALIASES: dict[str, str] = {
 }
 _INCHOATE_PHRASE = {"attempt": "attempting", "conspiracy": "conspiracy to commit",
                     "incitement": "inciting", "aiding": "aiding or abetting"}
-_SECTION = re.compile(r"^\s*(?:s(?:ec(?:tion)?)?\.?\s*)?(\d+[A-Za-z]{0,2})\b")
+_SECTION = re.compile(r"^\s*(?:s(?:ec(?:tion)?)?\.?\s*)?(\d+[A-Za-z]{0,2})\b", re.IGNORECASE)
 
 
 def normalise_statute(statute: str) -> str:

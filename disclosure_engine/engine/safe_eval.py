@@ -158,10 +158,30 @@ def parse_checked(text: str, mode: Mode) -> ast.AST:
     except (RecursionError, MemoryError, ValueError):
         raise ExpressionError("expression is too complex to parse") from None
     try:
+        _first_dangerous_name(tree, mode)
         _Checker(mode).visit(tree)
     except RecursionError:
         raise ExpressionError("expression is nested too deeply") from None
     return tree
+
+
+def _first_dangerous_name(tree: ast.AST, mode: Mode) -> None:
+    """Report the earliest dunder/forbidden name first: for ``open('x').read()`` the useful
+    reason is open(), not .read(), and for ``().__class__.__base__`` it is __class__."""
+    hits: list[tuple[int, int, ast.AST, str]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and (node.id in FORBIDDEN_NAMES or node.id.startswith("__")):
+            reason = (f"{node.id}() is not allowed" if node.id in FORBIDDEN_NAMES
+                      else f"names starting with '__' are not allowed ({node.id})")
+        elif isinstance(node, ast.Attribute) and node.attr.startswith("_"):
+            reason = f"attribute names starting with '_' are not allowed ({node.attr})"
+        else:
+            continue
+        hits.append((getattr(node, "lineno", 0), getattr(node, "end_col_offset", 0) or 0,
+                     node, reason))
+    if hits:
+        _, _, node, reason = min(hits, key=lambda h: (h[0], h[1]))
+        raise ExpressionError(_where(node, mode) + reason)
 
 
 def _dedent(text: str) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import (ForeignKey, Index, Integer, LargeBinary, SmallInteger, String, Text,
+from sqlalchemy import (JSON, ForeignKey, Index, Integer, LargeBinary, SmallInteger, String, Text,
                         UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -49,7 +49,9 @@ class ProcessInstance(Base):
     case_id: Mapped[int] = mapped_column(ForeignKey("case_record.id"), index=True)
     area_id: Mapped[int] = mapped_column(ForeignKey("area.id"), index=True)
     status: Mapped[str] = mapped_column(String(16), index=True)  # waiting|completed|error|cancelled
-    state: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    #: plain JSON, never JSONB: SpiffWorkflow replays task-data deltas in stored key order,
+    #: and JSONB re-orders object keys (state then loads with task data missing)
+    state: Mapped[dict[str, Any]] = mapped_column(JSON)
     next_timer_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     lock_version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,351 @@
+"""Data-driven BPMN path tests: policy teams describe a route through a workflow as JSON and
+this module runs it, as the test suite does for every shipped workflow and the policy editor
+does before a deploy.
+
+A path file (``workflows/tests/<key>.json``)::
+
+    {"workflow": "s327a_consideration",
+     "paths": [{
+        "name": "level 1, presumption applies, disclose",
+        "start_data": {"case_reference": "KENT/2027/0001", "mappa_level": 1, ...},
+        "steps": [
+            {"task": "identify_children", "data": {...}},          # complete a ready user task
+            {"task": "decide", "data": {...}, "expect_errors": ["presumption_rebuttal_reasons"]},
+            {"advance": "P29D"},                                    # move the simulated clock
+            {"expect_ready": ["record_representations"]},           # assert what is open now
+            ...],
+        "expect": {"status": "completed", "end_event": "end_disclose",
+                   "ready_tasks": [...], "visited": [...], "not_visited": [...],
+                   "data": {"decision": "disclose"}}}]}
+
+Rules the runner applies, so a passing path means the same thing in production:
+
+- the instance is saved and loaded (``dump_state`` -> JSON text -> ``load_state``) after the
+  start and after **every** step, as a web request and a worker would;
+- each step's data is validated against the task's form exactly as a submission is
+  (:func:`disclosure_engine.domain.forms.validate_submission`); invalid data fails the path
+  with the field errors. Fields the form marks ``readOnly`` (derived values such as
+  ``presumption_applies``) are filled from the task's data, never from the step, because the
+  server does not let a submission overwrite derived values;
+- a step with ``expect_errors`` asserts the form refuses the data with errors on (at least)
+  those fields; the task is left open and the path goes on;
+- the clock starts at the real time and only moves with ``advance`` (ISO 8601 durations such
+  as ``P29D``, ``PT4H``); timers due at the simulated time fire;
+- strings ``$today``, ``$today+P14D``, ``$today-P1D``, ``$now`` and ``$now+PT2H`` anywhere in
+  start or step data become dates (``YYYY-MM-DD``) or UTC date-times relative to that clock,
+  so review dates and response windows need no fixed calendar.
+"""
+from __future__ import annotations
+
+import copy
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from disclosure_engine.domain.vocabulary import REASON_PAIRS, is_reason_field, reason_problem
+from disclosure_engine.engine import runtime
+from disclosure_engine.engine.bundle import bundle_from_path
+
+__all__ = [
+    "PathResult", "PathFileError", "run_path_file", "run_path", "load_path_file",
+    "path_files", "decision_task_ids", "end_event_ids", "reason_limb_problems",
+    "validate_step_data", "parse_duration", "iter_paths",
+]
+
+#: the shipped workflows and their path files
+WORKFLOWS_DIR = Path(__file__).resolve().parents[2] / "workflows"
+
+#: limbs whose reasons a completed s.327A decision must hold (answer field -> reasons fields)
+S327A_LIMBS: dict[str, tuple[str, ...]] = {
+    "serious_harm_risk": ("serious_harm_reasons",),
+    "disclosure_necessary": ("necessity_reasons",),
+    "proportionality": ("proportionality_reasons",),
+    "representations_sought": ("representations_reasons", "representations_summary"),
+    "decision": ("decision_reasons",),
+}
+
+_DURATION = re.compile(
+    r"^P(?:(?P<w>\d+)W)?(?:(?P<d>\d+)D)?(?:T(?:(?P<h>\d+)H)?(?:(?P<m>\d+)M)?(?:(?P<s>\d+)S)?)?$")
+_PLACEHOLDER = re.compile(r"^\$(?P<kind>today|now)(?:(?P<sign>[+-])(?P<dur>P[0-9WDTHMS]+))?$")
+
+
+class PathFileError(ValueError):
+    """The path file itself is malformed (not a failing path)."""
+
+
+@dataclass(frozen=True)
+class PathResult:
+    """One path's outcome. ``message`` says what failed (or summarises a pass)."""
+
+    name: str
+    ok: bool
+    message: str
+    workflow: str = ""
+    status: str | None = None
+    end_event: str | None = None
+    completed_path: tuple[str, ...] = ()
+    end_data: dict[str, Any] = field(default_factory=dict, repr=False)
+    decisions_recorded: tuple[str, ...] = ()
+
+
+class _PathFailed(Exception):
+    pass
+
+
+# -- helpers ----------------------------------------------------------------------------------
+
+def parse_duration(text: str) -> timedelta:
+    """ISO 8601 duration in weeks/days/hours/minutes/seconds (no months or years)."""
+    match = _DURATION.match(str(text).strip())
+    if not match or str(text).strip() in ("P", "PT"):
+        raise PathFileError(f"{text!r} is not an ISO 8601 duration such as P29D or PT4H")
+    parts = {k: int(v) if v else 0 for k, v in match.groupdict().items()}
+    return timedelta(weeks=parts["w"], days=parts["d"], hours=parts["h"], minutes=parts["m"],
+                     seconds=parts["s"])
+
+
+def _substitute(value: Any, clock: datetime) -> Any:
+    if isinstance(value, str):
+        match = _PLACEHOLDER.match(value)
+        if not match:
+            return value
+        moment = clock
+        if match["dur"]:
+            delta = parse_duration(match["dur"])
+            moment = clock + delta if match["sign"] == "+" else clock - delta
+        if match["kind"] == "today":
+            return moment.date().isoformat()
+        return moment.replace(microsecond=0).isoformat()
+    if isinstance(value, Mapping):
+        return {k: _substitute(v, clock) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_substitute(v, clock) for v in value]
+    return value
+
+
+def validate_step_data(schema: dict[str, Any], data: Mapping[str, Any]) -> dict[str, list[str]]:
+    """Field -> messages, exactly as the task service validates a submission."""
+    from disclosure_engine.domain.forms import validate_submission
+    return validate_submission(schema, data)
+
+
+def _fill_read_only(schema: dict[str, Any], submission: dict[str, Any],
+                    task_data: Mapping[str, Any]) -> dict[str, Any]:
+    props = schema.get("properties") or {}
+    for name, prop in props.items():
+        if isinstance(prop, dict) and prop.get("readOnly"):
+            if name in task_data:
+                submission[name] = copy.deepcopy(task_data[name])
+            else:
+                submission.pop(name, None)
+    return submission
+
+
+def decision_task_ids(compiled: Any) -> set[str]:
+    """Element ids of user tasks whose completion constitutes a decision record."""
+    ids = set()
+    for name, spec in compiled.spec.task_specs.items():
+        props = (getattr(spec, "extensions", None) or {}).get("properties") or {}
+        if str(props.get("records_decision", "")).lower() == "true":
+            ids.add(getattr(spec, "bpmn_id", None) or name)
+    return ids
+
+
+def end_event_ids(compiled: Any) -> set[str]:
+    ids = set()
+    specs = [compiled.spec, *compiled.subprocess_specs.values()]
+    for process in specs:
+        for name, spec in process.task_specs.items():
+            if type(spec).__name__ == "EndEvent" and getattr(spec, "bpmn_id", None):
+                ids.add(spec.bpmn_id)
+    return ids
+
+
+def reason_limb_problems(workflow: str, data: Mapping[str, Any]) -> list[str]:
+    """What a decision's final data lacks for judicial review: every answered yes/no limb needs
+    its reasons, every reasons field must be a real reason, and an s.327A decision must carry
+    reasons for each statutory limb (and rebuttal reasons when the presumption is not followed).
+    """
+    problems: list[str] = []
+    limbs: dict[str, tuple[str, ...]] = dict(REASON_PAIRS)
+    if workflow == "s327a_consideration":
+        for limb, reasons in S327A_LIMBS.items():
+            if not any(r in data for r in reasons):
+                problems.append(f"no reasons recorded for {limb} ({' or '.join(reasons)})")
+    for answer, reasons in limbs.items():
+        if answer in data and not any(r in data for r in reasons):
+            problems.append(f"{answer} is answered but none of {', '.join(reasons)} is recorded")
+    for name, value in data.items():
+        if is_reason_field(name):
+            problem = reason_problem(value)
+            if problem:
+                problems.append(f"{name}: {problem}")
+    if data.get("presumption_applies") is True and data.get("decision") not in (None, "disclose") \
+            and "presumption_rebuttal_reasons" not in data:
+        problems.append("the presumption applied and was not followed, but no "
+                        "presumption_rebuttal_reasons are recorded")
+    return problems
+
+
+def _round_trip(compiled: Any, wf: Any) -> Any:
+    text = json.dumps(runtime.dump_state(wf))
+    return runtime.load_state(compiled, json.loads(text))
+
+
+def _subset_mismatch(expected: Any, actual: Any, where: str) -> str | None:
+    if isinstance(expected, Mapping):
+        if not isinstance(actual, Mapping):
+            return f"{where}: expected an object, got {actual!r}"
+        for key, value in expected.items():
+            if key not in actual:
+                return f"{where}.{key}: missing"
+            problem = _subset_mismatch(value, actual[key], f"{where}.{key}")
+            if problem:
+                return problem
+        return None
+    if expected != actual:
+        return f"{where}: expected {expected!r}, got {actual!r}"
+    return None
+
+
+# -- running ----------------------------------------------------------------------------------
+
+def run_path(compiled: Any, path: Mapping[str, Any], *, now: datetime | None = None) -> PathResult:
+    """Run one path (a dict from a path file) against a compiled workflow."""
+    name = str(path.get("name") or "unnamed path")
+    clock = now or datetime.now(timezone.utc)
+    wf = None
+    decisions = decision_task_ids(compiled)
+    ends = end_event_ids(compiled)
+    recorded: list[str] = []
+
+    def fail(message: str) -> PathResult:
+        done = tuple(runtime.completed_path(wf)) if wf is not None else ()
+        return PathResult(name, False, message, compiled.key, completed_path=done,
+                          decisions_recorded=tuple(recorded))
+
+    try:
+        wf = runtime.start_workflow(compiled, _substitute(dict(path.get("start_data") or {}), clock))
+        wf = _round_trip(compiled, wf)
+        for number, step in enumerate(path.get("steps") or [], start=1):
+            where = f"step {number}"
+            if not isinstance(step, Mapping):
+                raise PathFileError(f"{where}: a step must be an object")
+            if "advance" in step:
+                clock = clock + parse_duration(step["advance"])
+                runtime.advance_timers(wf, now=clock)
+            elif "expect_ready" in step:
+                ready = sorted(t.element_id for t in runtime.ready_user_tasks(wf))
+                if sorted(step["expect_ready"]) != ready:
+                    return fail(f"{where}: expected ready tasks {sorted(step['expect_ready'])}, "
+                                f"got {ready} (status {runtime.workflow_status(wf)})")
+                continue
+            elif "task" in step:
+                element = step["task"]
+                where = f"step {number} ({element})"
+                ready = runtime.ready_user_tasks(wf)
+                matches = [t for t in ready if t.element_id == element]
+                if not matches:
+                    waiting = ", ".join(sorted(t.element_id for t in ready)) or "none"
+                    return fail(f"{where}: task is not ready (ready tasks: {waiting}; "
+                                f"status {runtime.workflow_status(wf)})")
+                task = matches[0]
+                schema = compiled.forms.get(task.form_name or "")
+                if schema is None:
+                    return fail(f"{where}: form {task.form_name!r} is not in the bundle")
+                submission = _substitute(copy.deepcopy(dict(step.get("data") or {})), clock)
+                submission = _fill_read_only(schema, submission, task.data)
+                errors = validate_step_data(schema, submission)
+                if "expect_errors" in step:
+                    missing = [f for f in step["expect_errors"] if f not in errors]
+                    if missing:
+                        got = json.dumps(errors, sort_keys=True) if errors else "none"
+                        return fail(f"{where}: expected form errors on {', '.join(missing)}; "
+                                    f"errors were: {got}")
+                    continue  # the form refused it; the task stays open
+                if errors:
+                    detail = "; ".join(f"{k}: {' / '.join(v)}" for k, v in sorted(errors.items()))
+                    return fail(f"{where}: the form refuses the data: {detail}")
+                runtime.complete_user_task(wf, task.id, submission)
+                if element in decisions:
+                    recorded.append(element)
+            else:
+                raise PathFileError(f"{where}: a step needs 'task', 'advance' or 'expect_ready'")
+            wf = _round_trip(compiled, wf)
+    except PathFileError as exc:
+        return fail(f"bad path: {exc}")
+    except Exception as exc:  # engine failures fail the path, with the element when known
+        return fail(f"{type(exc).__name__}: {exc}")
+
+    status = runtime.workflow_status(wf)
+    done = tuple(runtime.completed_path(wf))
+    reached = [e for e in done if e in ends]
+    end_event = reached[-1] if reached else None
+    data = runtime.end_data(wf)
+    result = dict(name=name, workflow=compiled.key, status=status, end_event=end_event,
+                  completed_path=done, end_data=data, decisions_recorded=tuple(recorded))
+    expect = path.get("expect") or {}
+    problems = []
+    if "status" in expect and expect["status"] != status:
+        problems.append(f"status: expected {expect['status']}, got {status}")
+    if "end_event" in expect and expect["end_event"] != end_event:
+        problems.append(f"end event: expected {expect['end_event']}, got {end_event}")
+    if "ready_tasks" in expect:
+        ready = sorted(t.element_id for t in runtime.ready_user_tasks(wf))
+        if sorted(expect["ready_tasks"]) != ready:
+            problems.append(f"ready tasks: expected {sorted(expect['ready_tasks'])}, got {ready}")
+    for element in expect.get("visited", []):
+        if element not in done:
+            problems.append(f"{element} was not visited")
+    for element in expect.get("not_visited", []):
+        if element in done:
+            problems.append(f"{element} was visited but should not have been")
+    if "data" in expect:
+        mismatch = _subset_mismatch(expect["data"], data, "data")
+        if mismatch:
+            problems.append(mismatch)
+    if problems:
+        return PathResult(ok=False, message="; ".join(problems), **result)
+    return PathResult(ok=True, message=f"{status} at {end_event or 'no end event'} after "
+                                       f"{len(done)} elements", **result)
+
+
+def load_path_file(path: Path) -> dict[str, Any]:
+    try:
+        content = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise PathFileError(f"{path}: cannot read path file: {exc}") from None
+    if not isinstance(content, dict) or not isinstance(content.get("workflow"), str) \
+            or not isinstance(content.get("paths"), list):
+        raise PathFileError(f"{path}: a path file is {{\"workflow\": KEY, \"paths\": [...]}}")
+    return content
+
+
+def run_path_file(path: Path, *, workflows_dir: Path | None = None,
+                  compiled: Any = None) -> list[PathResult]:
+    """Run every path in ``path``. The workflow is ``<workflows_dir>/<key>.bpmn``; by default
+    the directory above the path file's ``tests/`` folder."""
+    path = Path(path)
+    content = load_path_file(path)
+    key = content["workflow"]
+    if compiled is None:
+        directory = workflows_dir or (path.parent.parent if path.parent.name == "tests"
+                                      else WORKFLOWS_DIR)
+        compiled = runtime.compile_bundle(bundle_from_path(directory / f"{key}.bpmn"))
+    return [run_path(compiled, p) for p in content["paths"]]
+
+
+def path_files(directory: Path | None = None) -> list[Path]:
+    """The path files of a workflows directory (``<dir>/tests/*.json``)."""
+    return sorted(Path(directory or WORKFLOWS_DIR).joinpath("tests").glob("*.json"))
+
+
+def iter_paths(files: Iterable[Path]) -> Iterable[tuple[Path, str, dict[str, Any]]]:
+    for file in files:
+        content = load_path_file(file)
+        for item in content["paths"]:
+            yield file, content["workflow"], item

@@ -1,0 +1,276 @@
+"""Start, step, inspect and time-advance workflow instances: the only SpiffWorkflow surface
+services and path tests use.
+
+Every workflow object handed out here has the safe script engine, and every engine step is
+wrapped so a failing expression surfaces as :class:`WorkflowError` naming the element instead
+of a SpiffWorkflow exception. Timers are compared against a caller-supplied ``now`` so path
+tests can simulate elapsed time (a 28-day representations window) without waiting.
+"""
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any, Literal, TypeVar
+from uuid import UUID
+
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
+    CycleTimerEventDefinition, DurationTimerEventDefinition, TimeDateEventDefinition,
+    TimerEventDefinition,
+)
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.exceptions import TaskNotFoundException
+from SpiffWorkflow.task import Task
+from SpiffWorkflow.util.task import TaskState
+
+from disclosure_engine.domain.errors import Conflict, DisclosureError
+from disclosure_engine.engine.compiler import (
+    CompiledWorkflow, clear_cache, compile_bundle, compiled_cache,
+)
+from disclosure_engine.engine.script_engine import make_script_engine
+from disclosure_engine.engine.serializer import StateError, dump_state, load_state
+
+__all__ = [
+    "CompiledWorkflow", "ReadyTask", "WorkflowError", "StateError", "compile_bundle",
+    "compiled_cache", "clear_cache", "start_workflow", "dump_state", "load_state",
+    "ready_user_tasks", "complete_user_task", "next_timer_at", "advance_timers",
+    "workflow_status", "completed_path", "end_data",
+]
+
+Status = Literal["completed", "waiting", "error"]
+T = TypeVar("T")
+_MAX_TIMER_ROUNDS = 1000
+_PAST = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+class WorkflowError(DisclosureError):
+    """An engine step failed (bad expression, missing data); ``element_id`` says where."""
+
+    status = 500
+
+    def __init__(self, message: str, element_id: str | None = None) -> None:
+        super().__init__(message)
+        self.element_id = element_id
+
+
+def _engine(call: Callable[[], T]) -> T:
+    """Run a Spiff call, turning its exceptions into WorkflowError with the element id."""
+    try:
+        return call()
+    except DisclosureError:
+        raise
+    except Exception as exc:  # SpiffWorkflow raises many exception types
+        task = getattr(exc, "task", None)
+        element = getattr(getattr(task, "task_spec", None), "bpmn_id", None) or \
+            getattr(getattr(task, "task_spec", None), "name", None)
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        where = f"{element}: " if element else ""
+        raise WorkflowError(f"{where}{detail}", element) from exc
+
+
+# -- starting ---------------------------------------------------------------------------------
+
+def start_workflow(compiled: CompiledWorkflow, data: dict[str, Any]) -> BpmnWorkflow:
+    """A new instance with ``data`` on the start task, run to its first wait."""
+    wf = BpmnWorkflow(compiled.spec, compiled.subprocess_specs,
+                      script_engine=make_script_engine(compiled.timeout_ms))
+    start = wf.get_next_task(state=TaskState.READY)
+    if start is not None:
+        start.set_data(**copy.deepcopy(dict(data)))
+    _engine(wf.do_engine_steps)
+    return wf
+
+
+# -- user tasks -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ReadyTask:
+    """What services project into task rows and forms: no Spiff objects leak out."""
+
+    id: str
+    element_id: str
+    name: str
+    lane: str | None
+    candidate_role: str | None
+    form_name: str | None
+    ui_form_name: str | None
+    instructions: str | None
+    properties: dict[str, str] = field(default_factory=dict)
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+def _ready_task(task: Task) -> ReadyTask:
+    spec = task.task_spec
+    ext = getattr(spec, "extensions", None) or {}
+    props = {str(k): str(v) for k, v in (ext.get("properties") or {}).items()}
+    lane = getattr(spec, "lane", None)
+    role = props.get("candidate_role") or (lane.strip().lower() if lane else None)
+    return ReadyTask(
+        id=str(task.id), element_id=spec.bpmn_id or spec.name,
+        name=getattr(spec, "bpmn_name", None) or spec.bpmn_id or spec.name, lane=lane,
+        candidate_role=role, form_name=props.get("formJsonSchemaFilename"),
+        ui_form_name=props.get("formUiSchemaFilename"),
+        instructions=ext.get("instructionsForEndUser"), properties=props,
+        data=copy.deepcopy(dict(task.data)),
+    )
+
+
+def ready_user_tasks(wf: BpmnWorkflow) -> list[ReadyTask]:
+    """Manual tasks (user/manual tasks) that are READY, across subprocesses."""
+    return [_ready_task(t) for t in wf.get_tasks(state=TaskState.READY, manual=True)]
+
+
+def _find_task(wf: BpmnWorkflow, task_id: str) -> Task:
+    try:
+        task = wf.get_task_from_id(UUID(str(task_id)))
+    except (ValueError, TaskNotFoundException, KeyError):
+        task = None
+    if task is None:
+        raise Conflict(f"task {task_id} does not exist in this process")
+    return task
+
+
+def complete_user_task(wf: BpmnWorkflow, task_id: str, data: dict[str, Any]) -> None:
+    """Merge ``data`` into the READY user task, run it and the engine steps after it."""
+    task = _find_task(wf, task_id)
+    if task.state != TaskState.READY or not task.task_spec.manual:
+        raise Conflict(f"task {task_id} is not ready for completion "
+                       f"(state {TaskState.get_name(task.state)})")
+    payload = copy.deepcopy(dict(data))
+    if hasattr(task.task_spec, "add_data_from_form"):
+        task.task_spec.add_data_from_form(task, payload)
+    else:
+        task.set_data(**payload)
+    _engine(task.run)
+    _engine(wf.do_engine_steps)
+
+
+# -- timers -----------------------------------------------------------------------------------
+
+def _timer_defs(task: Task) -> list[TimerEventDefinition]:
+    ed = task.task_spec.event_definition
+    if isinstance(ed, TimerEventDefinition):
+        return [ed]
+    if isinstance(ed, MultipleEventDefinition):
+        return [e for e in ed.event_definitions if isinstance(e, TimerEventDefinition)]
+    return []
+
+
+def _due_at(task: Task, timer: TimerEventDefinition) -> datetime | None:
+    """When a waiting timer falls due, from the value Spiff stored when it started waiting."""
+    value = task._get_internal_data("event_value")
+    if value is None:
+        return None
+    try:
+        if isinstance(timer, CycleTimerEventDefinition):
+            if not isinstance(value, dict) or value.get("cycles") == 0:
+                return None
+            return _aware(datetime.fromisoformat(value["next"]))
+        if isinstance(timer, TimeDateEventDefinition):
+            parsed = TimerEventDefinition.parse_time_or_duration(value)
+            return _aware(parsed) if isinstance(parsed, datetime) else None
+        return _aware(TimerEventDefinition.get_datetime(value))
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return None
+
+
+def _aware(value: datetime) -> datetime:
+    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+def _timer_tasks(wf: BpmnWorkflow) -> list[Task]:
+    return [t for t in list(wf.event_manager.tasks.values()) if _timer_defs(t)]
+
+
+def next_timer_at(wf: BpmnWorkflow) -> datetime | None:
+    """Earliest due time of the pending timers (UTC aware), or None."""
+    times = [d for t in _timer_tasks(wf) for timer in _timer_defs(t)
+             if (d := _due_at(t, timer)) is not None]
+    return min(times) if times else None
+
+
+def _fire(task: Task, timer: TimerEventDefinition) -> None:
+    if isinstance(timer, CycleTimerEventDefinition):
+        value = dict(task._get_internal_data("event_value"))
+        due = datetime.fromisoformat(value["next"])
+        task._set_internal_data(event_value=dict(value, next=_PAST.isoformat()))
+        task.task_spec._update(task)  # the cycle sees a past 'next', fires once, counts down
+        after = task._get_internal_data("event_value")
+        if isinstance(after, dict) and "next" in after:
+            after["next"] = (due + timedelta(seconds=value["duration"])).isoformat()
+    else:
+        task._set_internal_data(event_fired=True)
+        task.task_spec._update(task)
+
+
+def _shift_new_timers(wf: BpmnWorkflow, before: set[UUID], offset: timedelta) -> None:
+    """Timers that started during a simulated advance count from the simulated now."""
+    if offset <= timedelta(0):
+        return
+    for task in _timer_tasks(wf):
+        if task.id in before:
+            continue
+        value = task._get_internal_data("event_value")
+        for timer in _timer_defs(task):
+            if isinstance(timer, DurationTimerEventDefinition) and isinstance(value, str):
+                shifted = TimerEventDefinition.get_datetime(value) + offset
+                task._set_internal_data(event_value=shifted.isoformat())
+            elif isinstance(timer, CycleTimerEventDefinition) and isinstance(value, dict):
+                nxt = datetime.fromisoformat(value["next"]) + offset
+                task._set_internal_data(event_value=dict(value, next=nxt.isoformat()))
+
+
+def advance_timers(wf: BpmnWorkflow, now: datetime | None = None) -> int:
+    """Fire every timer due at or before ``now`` (default: real UTC now); returns how many.
+
+    ``now`` may be in the future: due times are read from the timer's stored value and
+    compared with ``now`` here (Spiff itself only compares with the wall clock), and timers
+    that start as a consequence are re-based on ``now`` so simulated time is consistent.
+    """
+    now = _aware(now) if now is not None else datetime.now(timezone.utc)
+    _engine(wf.refresh_timers)
+    _engine(wf.do_engine_steps)
+    fired = 0
+    for _ in range(_MAX_TIMER_ROUNDS):
+        due = [(t, timer) for t in _timer_tasks(wf) for timer in _timer_defs(t)
+               if (at := _due_at(t, timer)) is not None and at <= now]
+        if not due:
+            break
+        before = {t.id for t in _timer_tasks(wf)}
+        for task, timer in due:
+            _engine(lambda: _fire(task, timer))
+        fired += len(due)
+        _engine(wf.do_engine_steps)
+        _shift_new_timers(wf, before, now - datetime.now(timezone.utc))
+    return fired
+
+
+# -- inspection -------------------------------------------------------------------------------
+
+def workflow_status(wf: BpmnWorkflow) -> Status:
+    """completed, waiting (for people, timers or events), or error (failed or stuck)."""
+    if wf.get_tasks(state=TaskState.ERROR):
+        return "error"
+    if wf.is_completed():
+        return "completed"
+    if wf.get_tasks(state=TaskState.READY, manual=True) or wf.waiting_events():
+        return "waiting"
+    return "error"
+
+
+def completed_path(wf: BpmnWorkflow) -> list[str]:
+    """BPMN element ids of completed tasks, in completion order (engine-internal specs left out)."""
+    tasks = [t for t in wf.get_tasks(state=TaskState.COMPLETED)
+             if getattr(t.task_spec, "bpmn_id", None)]
+    tasks.sort(key=lambda t: t.last_state_change)
+    return [t.task_spec.bpmn_id for t in tasks]
+
+
+def end_data(wf: BpmnWorkflow) -> dict[str, Any]:
+    """The workflow's final data when completed, else the last completed task's data."""
+    if wf.is_completed() and wf.data:
+        return copy.deepcopy({k: v for k, v in wf.data.items() if k != "data_objects"})
+    last = wf.last_task
+    return copy.deepcopy(dict(last.data)) if last is not None else {}

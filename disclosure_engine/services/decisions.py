@@ -1,0 +1,184 @@
+"""Decision records: written by the engine when a decision task completes; append-only.
+
+A record holds the statutory vocabulary plus the case context a reviewing court would ask for
+(references, category and level, Schedule 34A matches). Corrections and ratifications are new
+versions that name the version they supersede and why; nothing is ever updated in place.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import and_, exists, select
+from sqlalchemy.orm import Session, aliased
+
+from disclosure_engine.domain.errors import Conflict, Forbidden, ValidationFailed
+from disclosure_engine.domain.roles import Actor, Role
+from disclosure_engine.domain.vocabulary import DECISION_FIELDS, DECISION_OUTCOMES, reason_problem
+from disclosure_engine.persistence.db import Database
+from disclosure_engine.persistence.models import Area, Case, Decision, HumanTask, ProcessInstance, utcnow
+from disclosure_engine.services import audit
+from disclosure_engine.services.access import visible_area_ids, visible_decision
+from disclosure_engine.services.views import decision_view
+
+#: process facts kept with the record besides the vocabulary
+CONTEXT_FIELDS = ("meeting_reference", "decided_out_of_meeting", "ratification_note", "chair_outcome",
+                  "attendees", "decision_route")
+SUPERSEDER_ROLES = (Role.CHAIR, Role.MANAGER, Role.ADMIN)
+
+
+def record_from_task(session: Session, actor: Actor, case: Case, instance: ProcessInstance,
+                     task: HumanTask, data: dict[str, Any], now: datetime) -> Decision:
+    """Write the next version of this process's decision from the completed task's data."""
+    record: dict[str, Any] = {k: data[k] for k in DECISION_FIELDS if k in data}
+    record.update({k: data[k] for k in CONTEXT_FIELDS if k in data})
+    record.update({
+        "case_reference": case.reference, "area": case.area.slug,
+        "offender": {k: v for k, v in (("visor_ref", case.visor_ref), ("pnc_ref", case.pnc_ref),
+                                        ("ndelius_crn", case.ndelius_crn)) if v},
+        "mappa_category": case.category, "mappa_level": case.level,
+        "schedule_34a_matches": case.schedule_34a_matches, "decision_task": task.element_id,
+    })
+    previous = session.execute(select(Decision).where(Decision.process_id == instance.id)
+                               .order_by(Decision.version.desc()).limit(1)).scalar_one_or_none()
+    decision = Decision(
+        case_id=case.id, process_id=instance.id, area_id=case.area_id, workflow_key=task.workflow_key,
+        task_id=task.id, version=(previous.version + 1) if previous else 1,
+        supersedes_id=previous.id if previous else None,
+        supersede_reason=(str(data.get("ratification_note") or f"Recorded again at '{task.name}'")
+                          if previous else None),
+        outcome=_outcome(data), presumption_applies=_bool(data.get("presumption_applies")),
+        legal_basis=data.get("legal_basis"), review_date=_date(data.get("review_date")),
+        overdue_at_decision=bool(task.due_at and task.due_at < now), record=_jsonable(record),
+        decided_by_id=actor.user_id, decided_by_name=actor.username, decided_at=now,
+    )
+    session.add(decision)
+    session.flush()
+    audit.record(session, actor, "decision.recorded", "decision", decision.id, area=case.area.slug,
+                 detail={"process_id": instance.id, "version": decision.version,
+                         "outcome": decision.outcome, "supersedes": decision.supersedes_id})
+    return decision
+
+
+def supersede(db: Database, actor: Actor, decision_id: int, changes: dict[str, Any], reason: str) -> dict[str, Any]:
+    """Correct a decision: a new version with the changes, naming the old one and why."""
+    if not actor.has_role(*SUPERSEDER_ROLES):
+        raise Forbidden("Only a chair, manager or administrator may correct a decision record")
+    problem = reason_problem(reason)
+    if problem:
+        raise ValidationFailed("The correction needs a reason", {"reason": [problem]})
+    unknown = sorted(set(changes) - set(DECISION_FIELDS))
+    if unknown:
+        raise ValidationFailed("Only decision fields can be corrected", {k: ["Not a decision field"] for k in unknown})
+    if "decision" in changes and changes["decision"] not in DECISION_OUTCOMES:
+        raise ValidationFailed("Invalid decision", {"decision": [f"Choose one of {', '.join(DECISION_OUTCOMES)}"]})
+    now = utcnow()
+    with db.transaction() as session:
+        old = visible_decision(session, actor, decision_id)
+        latest = session.execute(select(Decision).where(Decision.process_id == old.process_id)
+                                 .order_by(Decision.version.desc()).limit(1).with_for_update()).scalar_one()
+        if latest.id != old.id:
+            raise Conflict(f"Decision {old.id} was already superseded by version {latest.version}")
+        record = {**old.record, **changes}
+        new = Decision(case_id=old.case_id, process_id=old.process_id, area_id=old.area_id,
+                       workflow_key=old.workflow_key, task_id=old.task_id, version=old.version + 1,
+                       supersedes_id=old.id, supersede_reason=reason.strip(),
+                       outcome=_outcome(record), presumption_applies=_bool(record.get("presumption_applies")),
+                       legal_basis=record.get("legal_basis"), review_date=_date(record.get("review_date")),
+                       overdue_at_decision=old.overdue_at_decision, record=_jsonable(record),
+                       decided_by_id=actor.user_id, decided_by_name=actor.username, decided_at=now)
+        session.add(new)
+        session.flush()
+        area = session.get(Area, old.area_id)
+        audit.record(session, actor, "decision.superseded", "decision", new.id, area=area.slug if area else None,
+                     justification=reason.strip(),
+                     detail={"supersedes": old.id, "version": new.version, "changed": sorted(changes)})
+        return decision_view(new)
+
+
+def get_decision(db: Database, actor: Actor, decision_id: int) -> dict[str, Any]:
+    """One decision with its version chain; the read is a DPA s.62 'viewed' event."""
+    with db.transaction() as session:
+        d = visible_decision(session, actor, decision_id)
+        versions = list(session.execute(select(Decision).where(Decision.process_id == d.process_id)
+                                        .order_by(Decision.version)).scalars())
+        latest = versions[-1].id
+        area = session.get(Area, d.area_id)
+        audit.record(session, actor, "decision.viewed", "decision", d.id, area=area.slug if area else None)
+        view = decision_view(d, current=d.id == latest)
+        view["versions"] = [{"id": v.id, "version": v.version, "supersedes": v.supersedes_id,
+                             "supersede_reason": v.supersede_reason, "decided_by": v.decided_by_name,
+                             "decided_at": v.decided_at.isoformat()} for v in versions]
+        return view
+
+
+def list_decisions(db: Database, actor: Actor, *, area: str | None = None, outcome: str | None = None,
+                   date_from: date | None = None, date_to: date | None = None, workflow: str | None = None,
+                   current_only: bool = True, limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
+    """The decision log (current versions by default), newest first, within the actor's areas."""
+    with db.transaction() as session:
+        q = _log_query(session, actor, area=area, outcome=outcome, date_from=date_from, date_to=date_to,
+                       workflow=workflow, current_only=current_only)
+        rows = session.execute(q.order_by(Decision.decided_at.desc(), Decision.id.desc())
+                               .limit(min(max(limit, 1), 500)).offset(max(offset, 0))).scalars()
+        return [decision_view(d) for d in rows]
+
+
+def _log_query(session: Session, actor: Actor, **f: Any) -> Any:
+    q = select(Decision)
+    ids = visible_area_ids(session, actor)
+    if ids is not None:
+        q = q.where(Decision.area_id.in_(ids))
+    if f.get("area"):
+        q = q.join(Area, Area.id == Decision.area_id).where(Area.slug == f["area"])
+    if f.get("outcome"):
+        q = q.where(Decision.outcome == f["outcome"])
+    if f.get("workflow"):
+        q = q.where(Decision.workflow_key == f["workflow"])
+    if f.get("date_from"):
+        q = q.where(Decision.decided_at >= datetime.combine(f["date_from"], time.min, tzinfo=timezone.utc))
+    if f.get("date_to"):
+        end = datetime.combine(f["date_to"], time.min, tzinfo=timezone.utc) + timedelta(days=1)
+        q = q.where(Decision.decided_at < end)
+    if f.get("current_only"):
+        newer = aliased(Decision)
+        q = q.where(~exists().where(and_(newer.supersedes_id == Decision.id)))
+    return q
+
+
+def _outcome(data: dict[str, Any]) -> str | None:
+    value = data.get("decision") or data.get("outcome")
+    return str(value) if value else None
+
+
+def _bool(value: Any) -> bool | None:
+    if isinstance(value, bool):
+        return value
+    if value in ("yes", "true", "True"):
+        return True
+    if value in ("no", "false", "False"):
+        return False
+    return None
+
+
+def _date(value: Any) -> date | None:
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value[:10])
+        except ValueError:
+            return None
+    return None
+
+
+def _jsonable(value: Any) -> Any:
+    import json
+
+    return json.loads(json.dumps(value, default=str))
+
+
+def case_decisions(session: Session, case_id: int) -> list[Decision]:
+    return list(session.execute(select(Decision).where(Decision.case_id == case_id)
+                                .order_by(Decision.decided_at, Decision.version)).scalars())
+

@@ -1,0 +1,126 @@
+"""Fictional demo data: users per role, cases across all 42 areas, processes in every state.
+
+Processes are advanced by replaying steps of the shipped workflows' BPMN unit tests (realistic,
+reviewed form data), stopping at a different point for each case, so the inbox, the decision
+log and the audit log all have something to show. Never run against production.
+"""
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+
+from disclosure_engine.config import Settings
+from disclosure_engine.domain.errors import BadInput, DisclosureError
+from disclosure_engine.domain.fictional import generate_cases
+from disclosure_engine.domain.roles import SYSTEM, Actor
+from disclosure_engine.persistence.db import Database
+from disclosure_engine.persistence.models import Case, HumanTask, User
+from disclosure_engine.services import cases as case_service
+from disclosure_engine.services import tasks as task_service
+from disclosure_engine.services.users import actor_for, create_user
+from disclosure_engine.services.workflows import deploy_shipped
+
+DEMO_PASSWORD = "demo-password-2026"
+DEMO_AREAS = ("kent", "essex", "london")
+NATIONAL_USERS = (("policy.lead", "policy"), ("auditor", "auditor"), ("admin", "admin"))
+
+
+@dataclass
+class DemoResult:
+    skipped: bool = False
+    cases: int = 0
+    processes: int = 0
+    completed_tasks: int = 0
+    decisions: int = 0
+    logins: list[tuple[str, str]] = field(default_factory=list)
+
+
+def demo_logins() -> list[tuple[str, str]]:
+    logins = [(f"{role}.{area}", f"{role} in {area}") for area in DEMO_AREAS
+              for role in ("officer", "chair", "manager")]
+    logins += [(name, f"{role} (national)") for name, role in NATIONAL_USERS]
+    return logins
+
+
+def create_demo_data(db: Database, settings: Settings, *, cases: int = 200, seed: int = 2026,
+                     if_empty: bool = False, progress: Callable[[int, int], None] | None = None) -> DemoResult:
+    """Create demo users and ``cases`` fictional cases; idempotent for users, additive for cases."""
+    if settings.is_production:
+        raise BadInput("demo data is refused when DISCLOSURE_ENV=production")
+    result = DemoResult(logins=demo_logins())
+    with db.transaction() as session:
+        existing = session.execute(select(func.count()).select_from(Case)).scalar_one()
+    if if_empty and existing:
+        result.skipped = True
+        _ensure_users(db)
+        return result
+    deploy_shipped(db, settings)
+    actors = _ensure_users(db)
+    rng = random.Random(seed)
+    paths = _load_paths(settings.workflows_dir / "tests" / "s327a_consideration.json")
+    for i, payload in enumerate(generate_cases(cases, seed=seed + existing)):
+        try:
+            view = case_service.create_case(db, SYSTEM, payload)
+        except DisclosureError:
+            continue  # a reference collision from an earlier run with another seed
+        result.cases += 1
+        for process in view["processes"]:
+            result.processes += 1
+            if paths:
+                done, decided = _replay(db, actors, payload["area"], process["id"], rng.choice(paths), rng)
+                result.completed_tasks += done
+                result.decisions += decided
+        if progress:
+            progress(i + 1, cases)
+    return result
+
+
+def _ensure_users(db: Database) -> dict[str, Actor]:
+    wanted = [(f"{role}.{area}", [role], [area]) for area in DEMO_AREAS for role in ("officer", "chair", "manager")]
+    wanted += [(name, [role], []) for name, role in NATIONAL_USERS]
+    with db.transaction() as session:
+        have = set(session.execute(select(User.username)).scalars())
+    for username, roles, areas in wanted:
+        if username not in have:
+            create_user(db, username, roles=roles, areas=areas, password=DEMO_PASSWORD,
+                        display_name=username.replace(".", " ").title())
+    with db.transaction() as session:
+        users = session.execute(select(User).where(User.username.in_([w[0] for w in wanted]))).scalars()
+        return {u.username: actor_for(u) for u in users}
+
+
+def _load_paths(path: Path) -> list[dict[str, Any]]:
+    if not path.exists():
+        return []
+    return [p for p in json.loads(path.read_text())["paths"] if p.get("steps")]
+
+
+def _replay(db: Database, actors: dict[str, Actor], area: str, process_id: int, path: dict[str, Any],
+            rng: random.Random) -> tuple[int, int]:
+    """Complete the first k task steps of ``path``; k varies so processes sit in every state."""
+    steps = [s for s in path["steps"] if "task" in s and "expect_errors" not in s]
+    stop = rng.randint(0, len(steps))
+    done = decided = 0
+    for step in steps[:stop]:
+        with db.transaction() as session:
+            task = session.execute(select(HumanTask).where(
+                HumanTask.instance_id == process_id, HumanTask.status == "open",
+                HumanTask.element_id == step["task"])).scalar_one_or_none()
+            if task is None:
+                break
+            role = task.candidate_role
+            task_id = task.id
+        actor = actors.get(f"{role}.{area}") or actors["admin"]
+        try:
+            outcome = task_service.complete(db, actor, task_id, step.get("data", {}))
+        except DisclosureError:
+            break
+        done += 1
+        decided += 1 if outcome["decision_id"] else 0
+    return done, decided

@@ -1,0 +1,98 @@
+"""Persisting engine state and projecting ready user tasks to rows (used inside a transaction).
+
+Every step ends here: state saved without the spec, status and next timer updated, task rows
+made to match the engine's ready tasks (new ones inserted with deadlines from the BPMN, ones
+the engine withdrew — e.g. interrupted by a boundary timer — cancelled). The ORM version
+column turns a lost race into a Conflict instead of a silent overwrite.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from disclosure_engine.domain.deadlines import due_at_for
+from disclosure_engine.domain.errors import Conflict
+from disclosure_engine.engine import runtime
+from disclosure_engine.engine.runtime import CompiledWorkflow
+from disclosure_engine.persistence.models import Case, HumanTask, ProcessInstance
+
+
+def start_data(case: Case, trigger: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """What every workflow can read at its start: opaque ids and the MAPPA facts, no personal data."""
+    return {
+        "case_id": case.id,
+        "case_reference": case.reference,
+        "area": case.area.slug,
+        "mappa_category": case.category,
+        "mappa_level": case.level,
+        "lead_agency": case.lead_agency,
+        "child_sex_offender": case.child_sex_offender,
+        "trigger": trigger,
+        **(extra or {}),
+    }
+
+
+def persist(session: Session, instance: ProcessInstance, wf: Any, compiled: CompiledWorkflow,
+            now: datetime) -> list[HumanTask]:
+    """Save the workflow state and re-project its tasks; returns the newly opened task rows."""
+    status = runtime.workflow_status(wf)
+    instance.state = runtime.dump_state(wf)
+    instance.status = status
+    instance.next_timer_at = runtime.next_timer_at(wf) if status == "waiting" else None
+    instance.updated_at = now
+    if status == "completed" and instance.completed_at is None:
+        instance.completed_at = now
+        path = runtime.completed_path(wf)
+        instance.end_event = path[-1] if path else None
+    new_tasks = _sync_tasks(session, instance, wf, now)
+    try:
+        session.flush()
+    except StaleDataError:
+        raise Conflict("This process was changed by someone else at the same time; reload and try again") from None
+    return new_tasks
+
+
+def _sync_tasks(session: Session, instance: ProcessInstance, wf: Any, now: datetime) -> list[HumanTask]:
+    ready = {t.id: t for t in runtime.ready_user_tasks(wf)}
+    open_rows = list(session.execute(select(HumanTask).where(
+        HumanTask.instance_id == instance.id, HumanTask.status == "open")).scalars())
+    for row in open_rows:
+        if row.spiff_task_id not in ready:
+            row.status = "cancelled"
+            row.completed_at = now
+    known = {row.spiff_task_id for row in open_rows}
+    created: list[HumanTask] = []
+    for task in ready.values():
+        if task.id in known:
+            continue
+        props = dict(task.properties)
+        plan = due_at_for(props, now)
+        row = HumanTask(
+            instance_id=instance.id, case_id=instance.case_id, area_id=instance.area_id,
+            workflow_key=instance.definition.key, spiff_task_id=task.id, element_id=task.element_id,
+            name=task.name, form_name=task.form_name, ui_form_name=task.ui_form_name,
+            instructions=task.instructions, candidate_role=(task.candidate_role or "officer").lower(),
+            records_decision=str(props.get("records_decision", "")).lower() == "true",
+            status="open", created_at=now, due_at=plan.due_at, reminder_at=plan.reminder_at,
+            escalate_at=plan.escalate_at, escalate_to_role=plan.escalate_to_role,
+            escalation_level=0, next_escalation_at=plan.reminder_at or plan.due_at,
+        )
+        session.add(row)
+        created.append(row)
+    session.flush()
+    return created
+
+
+def lock_instance(session: Session, instance_id: int) -> ProcessInstance:
+    """Row-lock the instance (PostgreSQL; SQLite serialises writers with BEGIN IMMEDIATE)."""
+    instance = session.execute(
+        select(ProcessInstance).where(ProcessInstance.id == instance_id)
+        .with_for_update(of=ProcessInstance).execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+    if instance is None:
+        raise Conflict(f"Process {instance_id} no longer exists")
+    return instance

@@ -1,0 +1,92 @@
+"""Start and inspect process instances of a case."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from disclosure_engine.domain.errors import Forbidden
+from disclosure_engine.domain.roles import Actor, Role
+from disclosure_engine.engine import runtime
+from disclosure_engine.persistence.db import Database
+from disclosure_engine.persistence.models import Case, HumanTask, ProcessInstance, User, utcnow
+from disclosure_engine.services import audit
+from disclosure_engine.services.access import visible_case, visible_process
+from disclosure_engine.services.instances import persist, start_data
+from disclosure_engine.services.views import iso, process_summary, task_view
+from disclosure_engine.services.workflows import compiled, latest_definition
+
+STARTER_ROLES = (Role.OFFICER, Role.CHAIR, Role.MANAGER, Role.ADMIN)
+
+
+def start_in_session(session: Session, actor: Actor, case: Case, key: str, *, version: int | None = None,
+                     trigger: str = "manual", now: datetime | None = None) -> ProcessInstance:
+    """Start ``key`` for ``case`` inside the caller's transaction (case creation uses this too)."""
+    now = now or utcnow()
+    definition = latest_definition(session, key, version)
+    spec = compiled(definition)
+    wf = runtime.start_workflow(spec, start_data(case, trigger))
+    instance = ProcessInstance(definition=definition, case_id=case.id, area_id=case.area_id,
+                               status="waiting", state={}, started_at=now, started_by_id=actor.user_id,
+                               updated_at=now)
+    session.add(instance)
+    session.flush()
+    persist(session, instance, wf, spec, now)
+    audit.record(session, actor, "process.started", "process", instance.id, area=case.area.slug,
+                 detail={"case_id": case.id, "workflow": key, "version": definition.version,
+                         "content_hash": definition.content_hash, "trigger": trigger})
+    return instance
+
+
+def start_process(db: Database, actor: Actor, case_id: int, key: str, *, version: int | None = None) -> dict[str, Any]:
+    """Start a workflow for a case the actor can see; returns the process view."""
+    if not actor.has_role(*STARTER_ROLES):
+        raise Forbidden("Your role may not start processes")
+    with db.transaction() as session:
+        case = visible_case(session, actor, case_id)
+        instance = start_in_session(session, actor, case, key, version=version)
+        return _view(session, instance)
+
+
+def get_process(db: Database, actor: Actor, process_id: int) -> dict[str, Any]:
+    """Status, open tasks and history (steps done, by whom, when); the read is audited."""
+    with db.transaction() as session:
+        instance = visible_process(session, actor, process_id)
+        audit.record(session, actor, "process.viewed", "process", instance.id,
+                     area=instance.definition and _area(session, instance))
+        return _view(session, instance)
+
+
+def _area(session: Session, instance: ProcessInstance) -> str:
+    from disclosure_engine.services.access import area_slug
+
+    return area_slug(session, instance.area_id)
+
+
+def _view(session: Session, instance: ProcessInstance) -> dict[str, Any]:
+    tasks = list(session.execute(select(HumanTask).where(HumanTask.instance_id == instance.id)
+                                 .order_by(HumanTask.created_at, HumanTask.id)).scalars())
+    names = _usernames(session, {t.completed_by_id for t in tasks} | {t.assignee_id for t in tasks})
+    area = _area(session, instance)
+    history = [{"task_id": t.id, "element_id": t.element_id, "name": t.name, "status": t.status,
+                "completed_by": names.get(t.completed_by_id), "completed_at": iso(t.completed_at),
+                "created_at": iso(t.created_at)} for t in tasks if t.status != "open"]
+    open_tasks = []
+    for t in tasks:
+        if t.status == "open":
+            view = task_view(t, assignee=names.get(t.assignee_id), include_data=False)
+            view["area"] = area
+            open_tasks.append(view)
+    return {**process_summary(instance), "case_id": instance.case_id, "area": area,
+            "started_at": iso(instance.started_at), "completed_at": iso(instance.completed_at),
+            "end_event": instance.end_event, "next_timer_at": iso(instance.next_timer_at),
+            "open_tasks": open_tasks, "history": history}
+
+
+def _usernames(session: Session, ids: set[int | None]) -> dict[int | None, str]:
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    return dict(session.execute(select(User.id, User.username).where(User.id.in_(wanted))).all())

@@ -1,0 +1,201 @@
+"""Officers' work: list, claim, release, save a draft and complete user tasks.
+
+Completing is the heart of the product and is one transaction: lock the instance, check the
+task is still open and the actor may do it, validate the submission against the task's form,
+step the engine, persist state and task rows, write the decision record when the task records
+a decision, and audit it all. A second concurrent completion waits for the lock, then finds
+the task completed and gets a Conflict.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, or_, select
+
+from disclosure_engine.domain.errors import Conflict, Forbidden, ValidationFailed
+from disclosure_engine.domain.forms import validate_submission
+from disclosure_engine.domain.roles import SUPERVISOR_ROLES, Actor, Role
+from disclosure_engine.engine import runtime
+from disclosure_engine.persistence.db import Database
+from disclosure_engine.persistence.models import Area, Case, HumanTask, User, utcnow
+from disclosure_engine.services import audit
+from disclosure_engine.services.access import area_slug, visible_area_ids, visible_task
+from disclosure_engine.services.decisions import record_from_task
+from disclosure_engine.services.instances import lock_instance, persist
+from disclosure_engine.services.views import task_view
+from disclosure_engine.services.workflows import compiled, form_schema
+
+SCOPES = ("mine", "available", "all")
+
+
+def _may_work(actor: Actor, task: HumanTask) -> bool:
+    return task.candidate_role in actor.roles or actor.has_role(Role.ADMIN)
+
+
+def list_tasks(db: Database, actor: Actor, *, scope: str = "mine", status: str = "open",
+               overdue: bool | None = None, case_id: int | None = None, limit: int = 50,
+               offset: int = 0, now: datetime | None = None) -> dict[str, Any]:
+    """The inbox: most urgent first (earliest due), within the actor's areas and roles."""
+    if scope not in SCOPES:
+        raise ValidationFailed("Invalid scope", {"scope": [f"Choose one of {', '.join(SCOPES)}"]})
+    if status not in ("open", "completed", "cancelled"):
+        raise ValidationFailed("Invalid status", {"status": ["Choose open, completed or cancelled"]})
+    now = now or utcnow()
+    with db.transaction() as session:
+        q = select(HumanTask).where(HumanTask.status == status)
+        ids = visible_area_ids(session, actor)
+        if ids is not None:
+            q = q.where(HumanTask.area_id.in_(ids))
+        if scope == "mine":
+            q = q.where(HumanTask.assignee_id == actor.user_id)
+        elif scope == "available":
+            q = q.where(HumanTask.assignee_id.is_(None), HumanTask.candidate_role.in_(sorted(actor.roles)))
+        elif not actor.has_role(*SUPERVISOR_ROLES, Role.AUDITOR):
+            q = q.where(or_(HumanTask.assignee_id == actor.user_id,
+                            HumanTask.candidate_role.in_(sorted(actor.roles))))
+        if overdue is True:
+            q = q.where(HumanTask.due_at < now)
+        elif overdue is False:
+            q = q.where(or_(HumanTask.due_at.is_(None), HumanTask.due_at >= now))
+        if case_id is not None:
+            q = q.where(HumanTask.case_id == case_id)
+        total = session.execute(select(func.count()).select_from(q.subquery())).scalar_one()
+        rows = list(session.execute(q.order_by(HumanTask.due_at.asc().nulls_last(), HumanTask.id)
+                                    .limit(min(max(limit, 1), 200)).offset(max(offset, 0))).scalars())
+        names = _names(session, {r.assignee_id for r in rows})
+        areas = dict(session.execute(select(Area.id, Area.slug)).all())
+        items = []
+        for r in rows:
+            view = task_view(r, now=now, assignee=names.get(r.assignee_id), include_data=False)
+            view["area"] = areas[r.area_id]
+            items.append(view)
+        return {"items": items, "total": total, "limit": limit, "offset": offset}
+
+
+def get_task(db: Database, actor: Actor, task_id: int) -> dict[str, Any]:
+    """A task with its form (JSON Schema) and deadline; the read is audited."""
+    with db.transaction() as session:
+        task = visible_task(session, actor, task_id)
+        instance = lock_free_instance(session, task)
+        area = area_slug(session, task.area_id)
+        audit.record(session, actor, "task.viewed", "task", task.id, area=area)
+        view = task_view(task, form=form_schema(instance.definition, task.form_name) or {},
+                         assignee=_names(session, {task.assignee_id}).get(task.assignee_id))
+        view["area"] = area
+        return view
+
+
+def lock_free_instance(session: Any, task: HumanTask) -> Any:
+    from disclosure_engine.persistence.models import ProcessInstance
+
+    return session.get(ProcessInstance, task.instance_id)
+
+
+def claim(db: Database, actor: Actor, task_id: int) -> dict[str, Any]:
+    """Take an open task for my role; claiming a task someone else holds is a Conflict."""
+    now = utcnow()
+    with db.transaction() as session:
+        task = visible_task(session, actor, task_id)
+        session.refresh(task, with_for_update=True)
+        _require_open(task)
+        if not _may_work(actor, task):
+            raise Forbidden(f"This task is for the {task.candidate_role} role")
+        if task.assignee_id not in (None, actor.user_id):
+            raise Conflict("This task is already claimed by someone else")
+        task.assignee_id, task.claimed_at = actor.user_id, now
+        audit.record(session, actor, "task.claimed", "task", task.id, area=area_slug(session, task.area_id))
+        view = task_view(task, now=now, assignee=actor.username, include_data=False)
+        view["area"] = area_slug(session, task.area_id)
+        return view
+
+
+def release(db: Database, actor: Actor, task_id: int) -> dict[str, Any]:
+    with db.transaction() as session:
+        task = visible_task(session, actor, task_id)
+        session.refresh(task, with_for_update=True)
+        _require_open(task)
+        if task.assignee_id != actor.user_id and not actor.has_role(*SUPERVISOR_ROLES):
+            raise Forbidden("Only the assignee or a chair or manager may release this task")
+        task.assignee_id, task.claimed_at = None, None
+        audit.record(session, actor, "task.released", "task", task.id, area=area_slug(session, task.area_id))
+        return task_view(task, include_data=False)
+
+
+def save_draft(db: Database, actor: Actor, task_id: int, data: dict[str, Any]) -> dict[str, Any]:
+    """Keep unfinished answers with the task (not validated: a draft may be incomplete)."""
+    if not isinstance(data, dict):
+        raise ValidationFailed("The draft must be an object", {"data": ["Send the form fields as an object"]})
+    with db.transaction() as session:
+        task = visible_task(session, actor, task_id)
+        session.refresh(task, with_for_update=True)
+        _require_open(task)
+        _require_holder(actor, task)
+        task.draft_data = data
+        audit.record(session, actor, "task.draft_saved", "task", task.id, area=area_slug(session, task.area_id))
+        return task_view(task)
+
+
+def complete(db: Database, actor: Actor, task_id: int, data: Any, *, now: datetime | None = None) -> dict[str, Any]:
+    """Validate ``data`` against the task's form and advance the process (see module docstring)."""
+    if not isinstance(data, dict):
+        raise ValidationFailed("The form data must be an object", {"data": ["Send the form fields as an object"]})
+    now = now or utcnow()
+    with db.transaction() as session:
+        task = visible_task(session, actor, task_id)
+        instance = lock_instance(session, task.instance_id)
+        session.refresh(task)
+        _require_open(task)
+        _require_holder(actor, task)
+        spec = compiled(instance.definition)
+        schema = spec.forms.get(task.form_name or "") or {}
+        errors = validate_submission(schema, data)
+        if errors:
+            raise ValidationFailed("There is a problem with the form", errors)
+        wf = runtime.load_state(spec, instance.state)
+        ready = {t.id: t for t in runtime.ready_user_tasks(wf)}
+        if task.spiff_task_id not in ready:
+            raise Conflict("This task is no longer waiting for input")
+        merged = {**ready[task.spiff_task_id].data, **data}
+        runtime.complete_user_task(wf, task.spiff_task_id, data)
+        task.status, task.data, task.completed_at = "completed", data, now
+        task.completed_by_id, task.draft_data = actor.user_id, None
+        if task.assignee_id is None:
+            task.assignee_id, task.claimed_at = actor.user_id, now
+        new_tasks = persist(session, instance, wf, spec, now)
+        case = session.get(Case, task.case_id)
+        assert case is not None
+        area = case.area.slug
+        audit.record(session, actor, "task.completed", "task", task.id, area=area,
+                     detail={"process_id": instance.id, "element_id": task.element_id,
+                             "fields": sorted(data)})
+        decision_id = None
+        if task.records_decision:
+            decision_id = record_from_task(session, actor, case, instance, task, merged, now).id
+        if instance.status == "completed":
+            audit.record(session, actor, "process.completed", "process", instance.id, area=area,
+                         detail={"end_event": instance.end_event})
+        return {"task": {**task_view(task, now=now, assignee=actor.username), "area": area},
+                "process": {"id": instance.id, "status": instance.status, "end_event": instance.end_event},
+                "next_tasks": [{"id": t.id, "name": t.name, "candidate_role": t.candidate_role,
+                                "due_at": t.due_at.isoformat() if t.due_at else None} for t in new_tasks],
+                "decision_id": decision_id}
+
+
+def _require_open(task: HumanTask) -> None:
+    if task.status != "open":
+        raise Conflict(f"This task is already {task.status}")
+
+
+def _require_holder(actor: Actor, task: HumanTask) -> None:
+    if task.assignee_id is not None and task.assignee_id != actor.user_id:
+        raise Conflict("This task is claimed by someone else")
+    if not _may_work(actor, task):
+        raise Forbidden(f"This task is for the {task.candidate_role} role")
+
+
+def _names(session: Any, ids: set[int | None]) -> dict[int | None, str]:
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    return dict(session.execute(select(User.id, User.username).where(User.id.in_(wanted))).all())

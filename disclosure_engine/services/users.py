@@ -1,0 +1,141 @@
+"""Local accounts (argon2 hashes), sign-in with throttling, and API tokens (stored hashed)."""
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from disclosure_engine.domain.areas import AREAS
+from disclosure_engine.domain.errors import Conflict, ValidationFailed
+from disclosure_engine.domain.roles import ROLES, SYSTEM, Actor, Role
+from disclosure_engine.persistence.db import Database
+from disclosure_engine.persistence.models import ApiToken, Area, User, UserArea, UserRole, utcnow
+from disclosure_engine.services import audit
+
+_hasher = PasswordHasher()
+USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,62}$")
+MIN_PASSWORD = 12
+MAX_FAILED_LOGINS = 5
+LOCKOUT = timedelta(minutes=15)
+TOKEN_PREFIX = "de_"
+#: roles that see every area when the user has no area membership
+NATIONAL_CAPABLE = frozenset({Role.ADMIN, Role.AUDITOR, Role.POLICY})
+
+
+@dataclass(frozen=True)
+class CreatedUser:
+    id: int
+    username: str
+    roles: tuple[str, ...]
+    areas: tuple[str, ...]
+    national: bool
+
+
+def actor_for(user: User) -> Actor:
+    return Actor(user_id=user.id, username=user.username, roles=user.role_names,
+                 areas=user.area_slugs, national=user.national)
+
+
+def create_user(db: Database, username: str, *, roles: list[str], areas: list[str],
+                password: str | None = None, display_name: str | None = None,
+                national: bool | None = None, actor: Actor = SYSTEM) -> CreatedUser:
+    """Create a local account. Area roles need an area; admin/auditor/policy without one are national."""
+    errors: dict[str, list[str]] = {}
+    username = username.strip().lower()
+    if not USERNAME.match(username):
+        errors["username"] = ["Use 2-63 lower-case letters, digits, dots, hyphens or underscores"]
+    bad_roles = [r for r in roles if r not in ROLES]
+    if not roles or bad_roles:
+        errors["role"] = [f"Choose roles from {', '.join(ROLES)}" + (f" (not {', '.join(bad_roles)})" if bad_roles else "")]
+    bad_areas = [a for a in areas if a not in AREAS]
+    if bad_areas:
+        errors["area"] = [f"Unknown area {', '.join(bad_areas)}; areas are named by slug, e.g. kent"]
+    if password is not None and len(password) < MIN_PASSWORD:
+        errors["password"] = [f"Passwords must be at least {MIN_PASSWORD} characters"]
+    is_national = bool(national) if national is not None else (not areas and set(roles) <= NATIONAL_CAPABLE)
+    if not areas and not is_national and "role" not in errors:
+        errors["area"] = ["Give an area for this role (officers, chairs and managers work in an area)"]
+    if errors:
+        raise ValidationFailed("The user could not be created", errors)
+    with db.transaction() as session:
+        if session.execute(select(User.id).where(User.username == username)).first():
+            raise Conflict(f"user {username} already exists")
+        area_rows = {a.slug: a for a in session.execute(select(Area).where(Area.slug.in_(areas))).scalars()}
+        user = User(username=username, display_name=display_name or username,
+                    password_hash=_hasher.hash(password) if password else None, national=is_national,
+                    roles=[UserRole(role=r) for r in sorted(set(roles))],
+                    areas=[UserArea(area=area_rows[a]) for a in sorted(set(areas))])
+        session.add(user)
+        session.flush()
+        audit.record(session, actor, "user.created", "user", user.id, area=areas[0] if areas else None,
+                     detail={"username": username, "roles": sorted(set(roles)), "areas": sorted(set(areas))})
+        return CreatedUser(user.id, username, tuple(sorted(set(roles))), tuple(sorted(set(areas))), is_national)
+
+
+def authenticate(db: Database, username: str, password: str, *, source: str | None = None) -> Actor | None:
+    """Check a password; every success and failure is audited; repeated failures lock the account."""
+    now = utcnow()
+    with db.transaction() as session:
+        user = session.execute(select(User).where(User.username == username.strip().lower())).scalar_one_or_none()
+        if user is None or not user.active or not user.password_hash:
+            audit.record(session, SYSTEM, "auth.login_failed", "user", username[:64], source=source,
+                         detail={"reason": "unknown or disabled account"})
+            return None
+        if user.locked_until and user.locked_until > now:
+            audit.record(session, SYSTEM, "auth.login_failed", "user", user.id, source=source,
+                         detail={"reason": "account temporarily locked"})
+            return None
+        try:
+            _hasher.verify(user.password_hash, password)
+        except (VerificationError, InvalidHashError):
+            user.failed_logins += 1
+            if user.failed_logins >= MAX_FAILED_LOGINS:
+                user.locked_until = now + LOCKOUT
+                user.failed_logins = 0
+            audit.record(session, SYSTEM, "auth.login_failed", "user", user.id, source=source,
+                         detail={"reason": "wrong password"})
+            return None
+        user.failed_logins = 0
+        user.locked_until = None
+        if _hasher.check_needs_rehash(user.password_hash):
+            user.password_hash = _hasher.hash(password)
+        actor = actor_for(user)
+        audit.record(session, actor, "auth.login", "user", user.id, source=source)
+        return actor
+
+
+def create_token(db: Database, username: str, name: str, *, actor: Actor = SYSTEM) -> str:
+    """Mint a bearer token for ``username``; only its SHA-256 is stored, the token is returned once."""
+    if not name.strip():
+        raise ValidationFailed("The token could not be created", {"name": ["Enter a name for the token"]})
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    with db.transaction() as session:
+        user = session.execute(select(User).where(User.username == username.strip().lower())).scalar_one_or_none()
+        if user is None:
+            raise ValidationFailed("The token could not be created", {"user": [f"No user called {username}"]})
+        row = ApiToken(user_id=user.id, name=name.strip()[:128], token_hash=_digest(token), prefix=token[:10])
+        session.add(row)
+        session.flush()
+        audit.record(session, actor, "token.created", "api_token", row.id, detail={"user": user.username, "name": row.name})
+    return token
+
+
+def actor_for_token(session: Session, token: str) -> Actor | None:
+    """The actor a bearer token speaks for, or None when unknown, revoked or the user is disabled."""
+    if not token.startswith(TOKEN_PREFIX):
+        return None
+    row = session.execute(select(ApiToken).where(ApiToken.token_hash == _digest(token))).scalar_one_or_none()
+    if row is None or row.revoked_at is not None or not row.user.active:
+        return None
+    return actor_for(row.user)
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()

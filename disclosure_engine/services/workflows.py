@@ -1,0 +1,158 @@
+"""Deploy, list and load process definitions. A version is keyed by its content hash.
+
+Deploying the same content again returns the existing version (idempotent); new content gets
+the next version number. Running instances stay on the version they started with.
+"""
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from disclosure_engine.config import Settings
+from disclosure_engine.domain.errors import Conflict, Forbidden, NotFound
+from disclosure_engine.domain.roles import POLICY_ROLES, SYSTEM, Actor
+from disclosure_engine.engine.bundle import WorkflowBundle, bundle_from_files, bundle_from_path
+from disclosure_engine.engine.problems import InvalidWorkflow
+from disclosure_engine.engine.runtime import CompiledWorkflow, compile_bundle
+from disclosure_engine.engine.validate import validate_bundle
+from disclosure_engine.persistence.db import Database
+from disclosure_engine.persistence.models import DefinitionFile, ProcessDefinition
+from disclosure_engine.services import audit
+from disclosure_engine.services.views import iso
+
+SHIPPED_KEYS = ("s327a_consideration", "disclosure_delivery", "csods_application", "urgent_disclosure")
+
+
+@dataclass(frozen=True)
+class DeployResult:
+    key: str
+    version: int
+    content_hash: str
+    created: bool
+
+
+def _require_policy(actor: Actor) -> None:
+    if not actor.has_role(*POLICY_ROLES):
+        raise Forbidden("Only the policy role or an administrator may deploy workflows")
+
+
+def deploy_bundle(db: Database, actor: Actor, bundle: WorkflowBundle, *, note: str | None = None,
+                  shipped: bool = False) -> DeployResult:
+    """Validate and store a new version; nothing is stored when any problem is found."""
+    _require_policy(actor)
+    problems = validate_bundle(bundle, shipped=shipped)
+    if problems:
+        raise InvalidWorkflow(problems)
+    with db.transaction() as session:
+        return _store(session, actor, bundle, note)
+
+
+def _store(session: Session, actor: Actor, bundle: WorkflowBundle, note: str | None) -> DeployResult:
+    existing = session.execute(select(ProcessDefinition).where(
+        ProcessDefinition.key == bundle.key, ProcessDefinition.content_hash == bundle.content_hash)
+    ).scalar_one_or_none()
+    if existing is not None:
+        return DeployResult(existing.key, existing.version, existing.content_hash, False)
+    latest = session.execute(select(func.max(ProcessDefinition.version)).where(
+        ProcessDefinition.key == bundle.key)).scalar()
+    definition = ProcessDefinition(
+        key=bundle.key, version=(latest or 0) + 1, content_hash=bundle.content_hash,
+        primary_file=bundle.primary, note=(note or "").strip() or None,
+        deployed_by_id=actor.user_id, deployed_by_name=actor.username,
+        files=[DefinitionFile(name=n, content=c, sha256=hashlib.sha256(c).hexdigest())
+               for n, c in sorted(bundle.files.items())])
+    session.add(definition)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:  # the (key, version) unique key lost a race with another deploy
+        raise Conflict(f"Another version of {bundle.key} was deployed at the same time; try again") from None
+    audit.record(session, actor, "workflow.deployed", "workflow", f"{bundle.key}:{definition.version}",
+                 detail={"key": bundle.key, "version": definition.version,
+                         "content_hash": bundle.content_hash, "files": sorted(bundle.files), "note": note})
+    return DeployResult(bundle.key, definition.version, bundle.content_hash, True)
+
+
+def deploy_paths(db: Database, actor: Actor, paths: Iterable[Path], *, note: str | None = None,
+                 max_bytes: int = 2 * 1024 * 1024) -> list[DeployResult]:
+    """Deploy each BPMN file (with the DMN and forms beside it); all or nothing."""
+    _require_policy(actor)
+    bundles = [bundle_from_path(Path(p), max_bytes=max_bytes) for p in paths]
+    problems = [p for b in bundles for p in validate_bundle(b)]
+    if problems:
+        raise InvalidWorkflow(problems)
+    with db.transaction() as session:
+        return [_store(session, actor, b, note) for b in bundles]
+
+
+def deploy_uploaded(db: Database, actor: Actor, files: dict[str, bytes], *, note: str | None = None) -> DeployResult:
+    _require_policy(actor)
+    return deploy_bundle(db, actor, bundle_from_files(files), note=note)
+
+
+def deploy_shipped(db: Database, settings: Settings) -> list[tuple[str, int]]:
+    """Deploy the shipped workflows whose key has no version yet (first install, new keys)."""
+    with db.transaction() as session:
+        have = set(session.execute(select(ProcessDefinition.key).distinct()).scalars())
+    todo = [settings.workflows_dir / f"{k}.bpmn" for k in SHIPPED_KEYS
+            if k not in have and (settings.workflows_dir / f"{k}.bpmn").exists()]
+    if not todo:
+        return []
+    results = deploy_paths(db, SYSTEM, todo, note="shipped with the release")
+    return [(r.key, r.version) for r in results]
+
+
+def latest_definition(session: Session, key: str, version: int | None = None) -> ProcessDefinition:
+    q = select(ProcessDefinition).where(ProcessDefinition.key == key)
+    q = q.where(ProcessDefinition.version == version) if version else q.order_by(ProcessDefinition.version.desc())
+    definition = session.execute(q.limit(1)).scalar_one_or_none()
+    if definition is None:
+        raise NotFound(f"Workflow {key}" + (f" version {version}" if version else "") + " is not deployed")
+    return definition
+
+
+def compiled(definition: ProcessDefinition) -> CompiledWorkflow:
+    """The parsed spec for a stored version, parsed once per process (content-addressed cache)."""
+    return _compiled_by_hash(definition.content_hash,
+                             tuple(sorted((f.name, f.content) for f in definition.files)))
+
+
+@lru_cache(maxsize=64)
+def _compiled_by_hash(content_hash: str, files: tuple[tuple[str, bytes], ...]) -> CompiledWorkflow:
+    return compile_bundle(bundle_from_files(dict(files)))
+
+
+def form_schema(definition: ProcessDefinition, form_name: str | None) -> dict[str, Any] | None:
+    if not form_name:
+        return None
+    return compiled(definition).forms.get(form_name)
+
+
+def list_definitions(db: Database) -> list[dict[str, Any]]:
+    with db.transaction() as session:
+        rows = session.execute(select(ProcessDefinition).order_by(
+            ProcessDefinition.key, ProcessDefinition.version)).scalars()
+        return [definition_view(d) for d in rows]
+
+
+def definition_view(d: ProcessDefinition, *, with_files: bool = False) -> dict[str, Any]:
+    out: dict[str, Any] = {"key": d.key, "version": d.version, "content_hash": d.content_hash,
+                           "primary_file": d.primary_file, "note": d.note,
+                           "deployed_by": d.deployed_by_name, "deployed_at": iso(d.deployed_at),
+                           "files": [f.name for f in d.files]}
+    if with_files:
+        out["content"] = {f.name: f.content.decode("utf-8", "replace") for f in d.files}
+    return out
+
+
+def get_version(db: Database, key: str, version: int) -> dict[str, Any]:
+    with db.transaction() as session:
+        return definition_view(latest_definition(session, key, version), with_files=True)

@@ -1,0 +1,37 @@
+"""Builders shared by service tests: users, a deployed fixture workflow, cases."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from disclosure_engine.domain.roles import SYSTEM, Actor
+from disclosure_engine.persistence.db import Database
+from disclosure_engine.services.users import create_user
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+MINI = FIXTURES / "mini" / "mini_decision.bpmn"
+REASON = "The offender has regular unsupervised contact with the children of a new partner."
+
+
+def make_actor(db: Database, username: str, role: str, area: str | None = "kent") -> Actor:
+    user = create_user(db, username, roles=[role], areas=[area] if area else [])
+    return Actor(user_id=user.id, username=user.username, roles=frozenset(user.roles),
+                 areas=frozenset(user.areas), national=user.national)
+
+
+def deploy_mini(db: Database) -> None:
+    from disclosure_engine.services.workflows import deploy_paths
+
+    deploy_paths(db, SYSTEM, [MINI], note="fixture")
+
+
+def case_payload(reference: str = "KNT-2026-000001", area: str = "kent", *, cso: bool = True,
+                 level: int = 1) -> dict[str, Any]:
+    conviction = ({"statute": "Sexual Offences Act 2003", "section": "9", "date": "2019-03-14",
+                   "disposal": "conviction", "victim_age": 13, "jurisdiction": "england-wales"}
+                  if cso else
+                  {"statute": "Theft Act 1968", "section": "1", "date": "2019-03-14",
+                   "disposal": "conviction", "jurisdiction": "england-wales"})
+    return {"reference": reference, "area": area, "category": 1, "level": level,
+            "lead_agency": "police", "offender": {"visor_ref": "VS1234567", "pnc_ref": "19/123456A"},
+            "convictions": [conviction]}

@@ -1,0 +1,216 @@
+"""Form validation: conditional rules land on the field to fill, messages are human."""
+from __future__ import annotations
+
+import pytest
+
+from disclosure_engine.domain.forms import (
+    FORM_KEY, check_form_schema, coerce_submission, validate_submission,
+)
+
+GOOD_REASON = "The offender has unsupervised contact with the children at weekends."
+
+DECISION_FORM = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["serious_harm_risk", "disclosure_necessary", "decision", "decision_reasons"],
+    "properties": {
+        "serious_harm_risk": {"title": "Serious harm risk", "type": "string", "enum": ["yes", "no"]},
+        "serious_harm_reasons": {"title": "Serious harm reasons", "type": "string"},
+        "disclosure_necessary": {"title": "Whether disclosure is necessary", "type": "string",
+                                 "enum": ["yes", "no"]},
+        "decision": {"title": "Decision", "type": "string",
+                     "enum": ["disclose", "do_not_disclose", "defer"]},
+        "decision_reasons": {"title": "Reasons for the decision", "type": "string"},
+        "presumption_rebuttal_reasons": {"title": "Presumption rebuttal reasons", "type": "string"},
+        "review_date": {"title": "Review date", "type": "string", "format": "date"},
+        "conditions_note": {"title": "Conditions note", "type": "string", "x-reason": True},
+        "recipients": {"title": "Recipients", "type": "array", "minItems": 1,
+                       "items": {"type": "object", "required": ["relationship"],
+                                 "properties": {"relationship": {"title": "Relationship",
+                                                                 "type": "string"}}}},
+        "representations_sought": {"title": "Representations sought", "type": "boolean"},
+        "attendees": {"title": "Attendees", "type": "integer", "minimum": 1},
+    },
+    "dependentRequired": {"serious_harm_risk": ["serious_harm_reasons"]},
+    "allOf": [
+        {"if": {"properties": {"serious_harm_risk": {"const": "yes"},
+                               "disclosure_necessary": {"const": "yes"},
+                               "decision": {"not": {"const": "disclose"}}},
+                "required": ["serious_harm_risk", "disclosure_necessary", "decision"]},
+         "then": {"required": ["presumption_rebuttal_reasons"]}},
+        {"if": {"properties": {"decision": {"const": "defer"}}, "required": ["decision"]},
+         "then": {"required": ["review_date"]},
+         "else": {"not": {"required": ["review_date"]}}},
+    ],
+}
+
+
+def valid(**overrides):
+    data = {"serious_harm_risk": "no", "serious_harm_reasons": GOOD_REASON,
+            "disclosure_necessary": "no", "decision": "do_not_disclose",
+            "decision_reasons": GOOD_REASON}
+    data.update(overrides)
+    return data
+
+
+def test_valid_submission_has_no_errors():
+    assert validate_submission(DECISION_FORM, valid()) == {}
+
+
+def test_required_missing_uses_title_and_verb():
+    errors = validate_submission(DECISION_FORM, {})
+    assert errors["decision_reasons"] == ["Enter the reasons for the decision"]
+    assert errors["decision"] == ["Select decision"]
+    assert errors["serious_harm_risk"] == ["Select serious harm risk"]
+
+
+def test_then_required_is_reported_on_the_missing_property():
+    errors = validate_submission(DECISION_FORM, valid(
+        serious_harm_risk="yes", disclosure_necessary="yes", decision="do_not_disclose"))
+    assert errors == {"presumption_rebuttal_reasons": ["Enter the presumption rebuttal reasons"]}
+
+
+def test_then_branch_not_triggered_when_decision_is_disclose():
+    data = valid(serious_harm_risk="yes", disclosure_necessary="yes", decision="disclose")
+    assert validate_submission(DECISION_FORM, data) == {}
+
+
+def test_defer_needs_review_date_and_date_format_is_checked():
+    assert validate_submission(DECISION_FORM, valid(decision="defer")) == {
+        "review_date": ["Enter the review date"]}
+    errors = validate_submission(DECISION_FORM, valid(decision="defer", review_date="2027-02-30"))
+    assert errors["review_date"] == ["Review date must be a real date, for example 2027-03-27"]
+    errors = validate_submission(DECISION_FORM, valid(decision="defer", review_date="1/4/2027"))
+    assert "review_date" in errors
+    assert validate_submission(DECISION_FORM, valid(decision="defer", review_date="2027-04-01")) == {}
+
+
+def test_dependent_required_lands_on_the_dependent_field():
+    data = valid()
+    del data["serious_harm_reasons"]
+    assert validate_submission(DECISION_FORM, data) == {
+        "serious_harm_reasons": ["Enter the serious harm reasons"]}
+
+
+def test_additional_properties_are_refused_by_name():
+    errors = validate_submission(DECISION_FORM, valid(offender_name="x"))
+    assert errors == {"offender_name": ["This answer is not part of this form"]}
+
+
+def test_enum_type_and_minimum_messages():
+    errors = validate_submission(DECISION_FORM, valid(decision="maybe", attendees=0,
+                                                      representations_sought="yes"))
+    assert errors["decision"] == ["Select decision from the options"]
+    assert errors["attendees"] == ["Attendees must be at least 1"]
+    assert errors["representations_sought"] == ["Select yes or no for representations sought"]
+
+
+def test_nested_array_errors_use_dotted_paths():
+    errors = validate_submission(DECISION_FORM, valid(recipients=[{"relationship": "parent"}, {}]))
+    assert errors == {"recipients.1.relationship": ["Enter the relationship"]}
+    assert validate_submission(DECISION_FORM, valid(recipients=[])) == {
+        "recipients": ["Select or enter recipients"]}
+
+
+# --- reason rules -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("bad", ["n/a", "N/A.", "none", "see above", "too short"])
+def test_reason_fields_must_be_real_reasons(bad):
+    errors = validate_submission(DECISION_FORM, valid(decision_reasons=bad))
+    assert list(errors) == ["decision_reasons"]
+
+
+def test_blank_reason_counts_as_missing():
+    errors = validate_submission(DECISION_FORM, valid(decision_reasons="   "))
+    assert errors == {"decision_reasons": ["Enter the reasons for the decision"]}
+
+
+def test_x_reason_marks_a_field_as_a_reason():
+    errors = validate_submission(DECISION_FORM, valid(conditions_note="n/a"))
+    assert list(errors) == ["conditions_note"]
+    assert validate_submission(DECISION_FORM, valid(conditions_note=GOOD_REASON)) == {}
+
+
+def test_optional_reason_absent_is_fine_and_schema_error_is_not_doubled():
+    assert "presumption_rebuttal_reasons" not in validate_submission(DECISION_FORM, valid())
+    schema = {"type": "object", "properties": {"dissent_reasons": {"type": "string",
+                                                                   "maxLength": 5}}}
+    errors = validate_submission(schema, {"dissent_reasons": "x" * 30})
+    assert errors == {"dissent_reasons": ["Dissent reasons must be 5 characters or fewer"]}
+
+
+def test_reasons_inside_nested_objects_are_checked():
+    schema = {"type": "object", "properties": {"recipients": {"type": "array", "items": {
+        "type": "object", "properties": {"ability_reasons": {"type": "string"}}}}}}
+    errors = validate_submission(schema, {"recipients": [{"ability_reasons": "ok"}]})
+    assert list(errors) == ["recipients.0.ability_reasons"]
+
+
+# --- drafts, custom messages, root errors -------------------------------------------------
+
+def test_draft_07_schema_is_honoured():
+    schema = {"$schema": "http://json-schema.org/draft-07/schema#", "type": "object",
+              "properties": {"decision": {"enum": ["disclose", "defer"]},
+                             "review_date": {"title": "Review date", "type": "string",
+                                             "format": "date"}},
+              "dependencies": {"decision": ["review_date"]},
+              "if": {"properties": {"decision": {"const": "defer"}}},
+              "then": {"required": ["review_date"]}}
+    assert validate_submission(schema, {"decision": "defer"}) == {
+        "review_date": ["Enter the review date"]}
+    assert validate_submission(schema, {"decision": "defer", "review_date": "2027-13-01"}) == {
+        "review_date": ["Review date must be a real date, for example 2027-03-27"]}
+
+
+def test_custom_messages_and_ui_schema_titles():
+    schema = {"type": "object", "required": ["a", "b"], "properties": {
+        "a": {"type": "string", "x-messages": {"required": "Tell us who was told"}},
+        "b": {"type": "string"}}}
+    errors = validate_submission(schema, {}, ui_schema={"b": {"ui:title": "Method of disclosure"}})
+    assert errors == {"a": ["Tell us who was told"], "b": ["Enter the method of disclosure"]}
+
+
+def test_root_level_error_is_keyed_form():
+    errors = validate_submission({"type": "object", "minProperties": 1}, {})
+    assert list(errors) == [FORM_KEY]
+
+
+def test_check_form_schema():
+    assert check_form_schema(DECISION_FORM) == []
+    assert check_form_schema({"type": "objekt"}) != []
+
+
+# --- coercion ---------------------------------------------------------------------------
+
+COERCE_FORM = {"type": "object", "properties": {
+    "representations_sought": {"type": "boolean"},
+    "attendees": {"type": "integer"},
+    "score": {"type": ["number", "null"]},
+    "disclosers": {"type": "array", "items": {"type": "string"}},
+    "years": {"type": "array", "items": {"type": "integer"}},
+    "decision": {"type": "string"},
+}, "allOf": [{"if": {}, "then": {"properties": {"undertaking_signed": {"type": "boolean"}}}}]}
+
+
+def test_coerce_html_strings_to_schema_types():
+    out = coerce_submission(COERCE_FORM, {
+        "representations_sought": "yes", "attendees": " 4 ", "score": "2.5",
+        "disclosers": ["police", "probation", ""], "years": ["2026", "x"],
+        "decision": "defer", "undertaking_signed": "no", "csrf_token": "t", "other": "kept",
+    })
+    assert out == {"representations_sought": True, "attendees": 4, "score": 2.5,
+                   "disclosers": ["police", "probation"], "years": [2026, "x"],
+                   "decision": "defer", "undertaking_signed": False, "other": "kept"}
+
+
+def test_coerce_leaves_unconvertible_values_for_validation():
+    out = coerce_submission(COERCE_FORM, {"representations_sought": "maybe", "attendees": "four"})
+    assert out == {"representations_sought": "maybe", "attendees": "four"}
+    errors = validate_submission(COERCE_FORM, out)
+    assert set(errors) == {"representations_sought", "attendees"}
+
+
+def test_coerce_drops_blank_answers_and_wraps_single_array_values():
+    out = coerce_submission(COERCE_FORM, {"decision": "  ", "attendees": "", "disclosers": "police"})
+    assert out == {"disclosers": ["police"]}

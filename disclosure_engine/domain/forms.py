@@ -318,3 +318,22 @@ def coerce_submission(schema: dict[str, Any], raw: Mapping[str, str | list[str]]
             continue
         out[name] = _coerce_scalar(values[0], prop)
     return out
+
+
+def apply_read_only(schema: dict[str, Any], submission: Mapping[str, Any],
+                    task_data: Mapping[str, Any]) -> dict[str, Any]:
+    """The submission with every ``readOnly`` field taken from the task's data.
+
+    Derived values (``presumption_applies`` from the DMN, case facts) are shown on the form
+    but can never be overwritten by what a browser or API client sends.
+    """
+    import copy
+
+    result = dict(submission)
+    for name, prop in (schema.get("properties") or {}).items():
+        if isinstance(prop, dict) and prop.get("readOnly"):
+            if name in task_data:
+                result[name] = copy.deepcopy(task_data[name])
+            else:
+                result.pop(name, None)
+    return result

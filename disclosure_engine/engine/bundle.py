@@ -191,6 +191,9 @@ def bundle_from_files(files: Mapping[str, bytes], *,
             raise InvalidWorkflow([Problem(str(raw_name), 1, "-", "invalid file name")])
         if name in flat:
             raise InvalidWorkflow([Problem(name, 1, "-", "the same file name was given twice")])
+        if len(content) > max_bytes:
+            raise InvalidWorkflow([Problem(name, 1, "-", f"file is {len(content)} bytes, larger "
+                                                         f"than the {max_bytes}-byte limit")])
         flat[name] = content
     bpmns = {n: parse_xml(c, path=n, max_bytes=max_bytes) for n, c in flat.items()
              if n.lower().endswith(".bpmn")}

@@ -49,6 +49,32 @@ def line_of(root: etree._Element, element_id: str | None) -> int:
     return 1
 
 
+_NAMESPACES = {
+    "http://www.omg.org/spec/BPMN/20100524/MODEL": "bpmn:",
+    "http://spiffworkflow.org/bpmn/schema/1.0/core": "spiffworkflow:",
+}
+
+
+def _short(message: str) -> str:
+    """One line, with namespace URIs replaced by their usual prefixes (XSD messages are long)."""
+    text = " ".join(message.split())
+    for uri, prefix in _NAMESPACES.items():
+        text = text.replace("{" + uri + "}", prefix)
+    return text
+
+
+def id_at_line(root: etree._Element, line: int) -> str:
+    """The id of the element at ``line`` (or of its nearest ancestor with an id)."""
+    for node in root.iter():
+        if isinstance(node.tag, str) and node.sourceline == line:
+            current: etree._Element | None = node
+            while current is not None:
+                if current.get("id"):
+                    return current.get("id")
+                current = current.getparent()
+    return "-"
+
+
 def parse_forms(bundle: WorkflowBundle) -> tuple[dict[str, dict[str, Any]], list[Problem]]:
     forms: dict[str, dict[str, Any]] = {}
     problems: list[Problem] = []
@@ -77,7 +103,9 @@ def _spiff_problem(exc: Exception, bundle: WorkflowBundle,
         if not line and file_name in roots:
             line = line_of(roots[file_name], element_id if element_id != "-" else None)
         message = str(exc.args[0]) if exc.args else str(exc)
-        return Problem(file_name, line or 1, element_id, message.strip().splitlines()[0])
+        if element_id == "-" and line and file_name in roots:
+            element_id = id_at_line(roots[file_name], line)
+        return Problem(file_name, line or 1, element_id, _short(message))
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return Problem(fallback, 1, "-", f"cannot parse workflow: {type(exc).__name__}: {text}")
 

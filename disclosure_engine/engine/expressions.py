@@ -70,10 +70,12 @@ def timer_problem(kind: str, text: str) -> str | None:
     try:
         value = safe_eval.evaluate(text, {}, timeout_ms=200)
     except NameError:
+        if _ISO_LIKE.match(stripped):
+            return QUOTE_HINT  # e.g. R3/PT1H parses as a division of two unknown names
         return None  # the value comes from task data (e.g. due_period): checked at run time
     except ExpressionError as exc:
         return f"{kind} expression refused: {exc}"
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - third-party code raises anything; report it
         return f"{kind} expression fails: {type(exc).__name__}: {exc}"
     if not isinstance(value, str):
         return f"{kind} must evaluate to an ISO 8601 string, got {type(value).__name__}"
@@ -89,7 +91,7 @@ def timer_problem(kind: str, text: str) -> str | None:
                        "without one it is read in the server's local time"
         else:
             TimerEventDefinition.parse_iso_recurring_interval(value)
-    except Exception:
+    except Exception:  # noqa: BLE001 - third-party code raises anything; report it
         expected = {"timeDuration": "an ISO 8601 duration such as P10D",
                     "timeDate": "an ISO 8601 date-time such as 2025-01-31T09:00:00+00:00",
                     "timeCycle": "an ISO 8601 repeating interval such as R3/PT1H"}[kind]
@@ -134,7 +136,7 @@ def _sample_problem(text: str) -> str | None:
         safe_eval.evaluate(text, {}, timeout_ms=200)
     except ExpressionError as exc:
         return f"refused when evaluated: {exc}"
-    except Exception:
+    except Exception:  # noqa: BLE001 - third-party code raises anything; report it
         return None
     return None
 

@@ -76,7 +76,7 @@ def is_iso_duration(value: str) -> bool:
         return False
     try:
         TimerEventDefinition.parse_iso_duration(value.strip())
-    except Exception:
+    except Exception:  # noqa: BLE001 - third-party code raises anything; report it
         return False
     return True
 

@@ -9,15 +9,18 @@ tests can simulate elapsed time (a 28-day representations window) without waitin
 from __future__ import annotations
 
 import copy
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, TypeVar
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
-    CycleTimerEventDefinition, DurationTimerEventDefinition, TimeDateEventDefinition,
+    CycleTimerEventDefinition,
+    DurationTimerEventDefinition,
+    TimeDateEventDefinition,
     TimerEventDefinition,
 )
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
@@ -27,22 +30,38 @@ from SpiffWorkflow.util.task import TaskState
 
 from disclosure_engine.domain.errors import Conflict, DisclosureError
 from disclosure_engine.engine.compiler import (
-    CompiledWorkflow, clear_cache, compile_bundle, compiled_cache,
+    CompiledWorkflow,
+    clear_cache,
+    compile_bundle,
+    compiled_cache,
 )
 from disclosure_engine.engine.script_engine import make_script_engine
 from disclosure_engine.engine.serializer import StateError, dump_state, load_state
 
 __all__ = [
-    "CompiledWorkflow", "ReadyTask", "WorkflowError", "StateError", "compile_bundle",
-    "compiled_cache", "clear_cache", "start_workflow", "dump_state", "load_state",
-    "ready_user_tasks", "complete_user_task", "next_timer_at", "advance_timers",
-    "workflow_status", "completed_path", "end_data",
+    "CompiledWorkflow",
+    "ReadyTask",
+    "StateError",
+    "WorkflowError",
+    "advance_timers",
+    "clear_cache",
+    "compile_bundle",
+    "compiled_cache",
+    "complete_user_task",
+    "completed_path",
+    "dump_state",
+    "end_data",
+    "load_state",
+    "next_timer_at",
+    "ready_user_tasks",
+    "start_workflow",
+    "workflow_status",
 ]
 
 Status = Literal["completed", "waiting", "error"]
 T = TypeVar("T")
 _MAX_TIMER_ROUNDS = 1000
-_PAST = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_PAST = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class WorkflowError(DisclosureError):
@@ -177,7 +196,7 @@ def _due_at(task: Task, timer: TimerEventDefinition) -> datetime | None:
 
 
 def _aware(value: datetime) -> datetime:
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _timer_tasks(wf: BpmnWorkflow) -> list[Task]:
@@ -229,7 +248,7 @@ def advance_timers(wf: BpmnWorkflow, now: datetime | None = None) -> int:
     compared with ``now`` here (Spiff itself only compares with the wall clock), and timers
     that start as a consequence are re-based on ``now`` so simulated time is consistent.
     """
-    now = _aware(now) if now is not None else datetime.now(timezone.utc)
+    now = _aware(now) if now is not None else datetime.now(UTC)
     _engine(wf.refresh_timers)
     _engine(wf.do_engine_steps)
     fired = 0
@@ -240,10 +259,10 @@ def advance_timers(wf: BpmnWorkflow, now: datetime | None = None) -> int:
             break
         before = {t.id for t in _timer_tasks(wf)}
         for task, timer in due:
-            _engine(lambda: _fire(task, timer))
+            _engine(functools.partial(_fire, task, timer))
         fired += len(due)
         _engine(wf.do_engine_steps)
-        _shift_new_timers(wf, before, now - datetime.now(timezone.utc))
+        _shift_new_timers(wf, before, now - datetime.now(UTC))
     return fired
 
 

@@ -8,7 +8,7 @@ or a bound method of an object outside the listed types.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 #: the longest string, list, dict, set or tuple an expression may build
@@ -27,12 +27,12 @@ class ExpressionTimeout(ExpressionError):
 
 def _today() -> date:
     """Today's date in UTC, so every server agrees on 'today'."""
-    return datetime.now(timezone.utc).date()
+    return datetime.now(UTC).date()
 
 
 def _now() -> datetime:
     """The current time, always timezone-aware UTC (naive times are read as local by Spiff)."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _parse_date(text: str) -> date:
@@ -41,7 +41,7 @@ def _parse_date(text: str) -> date:
 
 def _parse_datetime(text: str) -> datetime:
     value = datetime.fromisoformat(str(text))
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _days_between(start: Any, end: Any) -> int:
@@ -75,7 +75,7 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
 }
 
 #: plain constants available by name (True/False/None are literals already)
-CONSTANTS: dict[str, Any] = {"utc": timezone.utc}
+CONSTANTS: dict[str, Any] = {"utc": UTC}
 
 _STR_READ = frozenset({
     "lower", "upper", "strip", "lstrip", "rstrip", "startswith", "endswith", "split",
@@ -118,9 +118,10 @@ CLASS_METHODS: dict[Any, frozenset[str]] = {
 }
 ALL_CLASS_METHOD_NAMES = frozenset().union(*CLASS_METHODS.values())
 
-#: names that are never callable, even if someone binds them in task data
+#: names refused wherever they appear, so the reason given is the real one ("open() is not
+#: allowed"). Safety does not depend on this list: only FUNCTIONS can ever be called, and these
+#: names resolve to nothing. Other builtins (type, input, format...) stay usable as data names.
 FORBIDDEN_NAMES = frozenset({
     "eval", "exec", "compile", "open", "getattr", "setattr", "delattr", "globals", "locals",
-    "vars", "dir", "__import__", "type", "object", "input", "breakpoint", "help", "memoryview",
-    "classmethod", "staticmethod", "property", "super", "exit", "quit", "format",
+    "vars", "dir", "__import__", "breakpoint",
 })

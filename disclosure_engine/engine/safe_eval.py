@@ -17,8 +17,13 @@ from functools import lru_cache
 from typing import Any, Literal
 
 from disclosure_engine.engine.safe_builtins import (
-    ALL_ATTRIBUTE_NAMES, ALL_CLASS_METHOD_NAMES, ALL_READ_METHOD_NAMES, ALL_WRITE_METHOD_NAMES,
-    FORBIDDEN_NAMES, FUNCTIONS, ExpressionError,
+    ALL_ATTRIBUTE_NAMES,
+    ALL_CLASS_METHOD_NAMES,
+    ALL_READ_METHOD_NAMES,
+    ALL_WRITE_METHOD_NAMES,
+    FORBIDDEN_NAMES,
+    FUNCTIONS,
+    ExpressionError,
 )
 
 Mode = Literal["eval", "exec"]

@@ -15,8 +15,16 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from disclosure_engine.engine.safe_builtins import (
-    ATTRIBUTES, CLASS_METHODS, CONSTANTS, FUNCTIONS, MAX_INT_BITS, MAX_SEQUENCE, READ_METHODS,
-    WRITE_METHODS, ExpressionError, ExpressionTimeout,
+    ATTRIBUTES,
+    CLASS_METHODS,
+    CONSTANTS,
+    FUNCTIONS,
+    MAX_INT_BITS,
+    MAX_SEQUENCE,
+    READ_METHODS,
+    WRITE_METHODS,
+    ExpressionError,
+    ExpressionTimeout,
 )
 
 MAX_STEPS = 2_000_000
@@ -87,7 +95,7 @@ def _plain(value: Any) -> Any:
     """What may be stored in task data: lazy iterables become lists, callables are refused."""
     if isinstance(value, _LAZY):
         return list(value)
-    if callable(value) and not isinstance(value, type(None)):
+    if callable(value) and not (value is None):
         raise ExpressionError("functions cannot be stored in task data")
     return value
 
@@ -109,10 +117,10 @@ class Interpreter:
     # -- budget ---------------------------------------------------------------------------
     def tick(self) -> None:
         self.steps += 1
-        if self.steps % _CLOCK_EVERY == 0 or self.steps > MAX_STEPS:
-            if self.steps > MAX_STEPS or time.perf_counter() > self.deadline:
-                raise ExpressionTimeout(
-                    f"expression took longer than {self.timeout_ms} ms and was stopped")
+        if self.steps > MAX_STEPS or (
+                self.steps % _CLOCK_EVERY == 0 and time.perf_counter() > self.deadline):
+            raise ExpressionTimeout(
+                f"expression took longer than {self.timeout_ms} ms and was stopped")
 
     def account(self, value: Any) -> Any:
         """Count what operators build, so many modest strings cannot add up to gigabytes."""
@@ -202,7 +210,7 @@ class Interpreter:
             raise ExpressionError(f"cannot assign to {type(target).__name__}")
 
     def iterate(self, value: Any) -> Iterable[Any]:
-        if isinstance(value, (list, tuple, str, dict, set, frozenset)) or isinstance(value, _LAZY):
+        if isinstance(value, (list, tuple, str, dict, set, frozenset, *_LAZY)):
             return value
         raise ExpressionError(f"cannot loop over a {type(value).__name__}")
 

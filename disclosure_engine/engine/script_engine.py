@@ -10,13 +10,21 @@ from collections.abc import Mapping
 from typing import Any
 
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
-from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
+from SpiffWorkflow.bpmn.script_engine.python_environment import (
+    BasePythonScriptEngineEnvironment,
+)
 
 from disclosure_engine.engine import safe_eval
 from disclosure_engine.engine.safe_builtins import ExpressionError, ExpressionTimeout
 
-__all__ = ["SafeEnvironment", "SafeScriptEngine", "make_script_engine", "ExpressionError",
-           "ExpressionTimeout", "UnsafeExpression"]
+__all__ = [
+    "ExpressionError",
+    "ExpressionTimeout",
+    "SafeEnvironment",
+    "SafeScriptEngine",
+    "UnsafeExpression",
+    "make_script_engine",
+]
 
 
 class UnsafeExpression(ExpressionError):

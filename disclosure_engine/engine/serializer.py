@@ -16,16 +16,19 @@ from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 
+from disclosure_engine.domain.errors import DisclosureError
 from disclosure_engine.engine.script_engine import make_script_engine
 
 if TYPE_CHECKING:
     from disclosure_engine.engine.compiler import CompiledWorkflow
 
-__all__ = ["dump_state", "load_state", "serializer", "spec_json", "StateError"]
+__all__ = ["StateError", "dump_state", "load_state", "serializer", "spec_json"]
 
 
-class StateError(Exception):
-    """Stored state could not be restored against this version's spec."""
+class StateError(DisclosureError):
+    """Stored state could not be restored against this version's spec (a bug or corruption)."""
+
+    status = 500
 
 
 def _make_serializer() -> BpmnWorkflowSerializer:
@@ -88,5 +91,7 @@ def load_state(compiled: CompiledWorkflow, state: dict[str, Any]) -> BpmnWorkflo
             wf = _SERIALIZER.from_dict(dct)
     except Exception as exc:  # Spiff raises KeyError/TypeError etc. on mismatched state
         raise StateError(f"cannot restore instance state: {type(exc).__name__}: {exc}") from exc
+    if not isinstance(wf, BpmnWorkflow):
+        raise StateError("cannot restore instance state: it is not a serialized workflow")
     wf.script_engine = make_script_engine(compiled.timeout_ms)
     return wf

@@ -17,7 +17,9 @@ from lxml import etree
 from disclosure_engine.engine.bundle import BPMN_NS, WorkflowBundle, bundle_from_path
 from disclosure_engine.engine.compiler import compile_bundle
 from disclosure_engine.engine.expressions import (
-    bpmn_expression_problems, dmn_expression_problems, local,
+    bpmn_expression_problems,
+    dmn_expression_problems,
+    local,
 )
 from disclosure_engine.engine.lint import lint_bpmn
 from disclosure_engine.engine.problems import InvalidWorkflow, Problem
@@ -86,7 +88,7 @@ def validate_bundle(bundle: WorkflowBundle, *, shipped: bool = False) -> list[Pr
     """Every problem found in the bundle ([] means deployable). Never raises."""
     try:
         return _validate(bundle, shipped=shipped)
-    except Exception as exc:  # a bug or an input we did not foresee: report, do not crash
+    except Exception as exc:  # noqa: BLE001 - a bug or an input we did not foresee: report, do not crash
         return [Problem(bundle.primary, 1, "-",
                         f"internal error while validating: {type(exc).__name__}: {exc}")]
 
@@ -150,7 +152,7 @@ def _validate_path(bpmn: Path, *, shipped: bool) -> list[Problem]:
         bundle = bundle_from_path(bpmn)
     except InvalidWorkflow as exc:
         return exc.problems
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - third-party code raises anything; report it
         return [Problem(str(bpmn), 1, "-", f"cannot read workflow: {type(exc).__name__}: {exc}")]
     directory = bpmn.parent
 

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 
 from disclosure_engine.domain.errors import Conflict, Forbidden, ValidationFailed
-from disclosure_engine.domain.forms import validate_submission
+from disclosure_engine.domain.forms import apply_read_only, validate_submission
 from disclosure_engine.domain.roles import SUPERVISOR_ROLES, Actor, Role
 from disclosure_engine.engine import runtime
 from disclosure_engine.persistence.db import Database
@@ -149,13 +149,14 @@ def complete(db: Database, actor: Actor, task_id: int, data: Any, *, now: dateti
         _require_holder(actor, task)
         spec = compiled(instance.definition)
         schema = spec.forms.get(task.form_name or "") or {}
-        errors = validate_submission(schema, data)
-        if errors:
-            raise ValidationFailed("There is a problem with the form", errors)
         wf = runtime.load_state(spec, instance.state)
         ready = {t.id: t for t in runtime.ready_user_tasks(wf)}
         if task.spiff_task_id not in ready:
             raise Conflict("This task is no longer waiting for input")
+        data = apply_read_only(schema, data, ready[task.spiff_task_id].data)
+        errors = validate_submission(schema, data)
+        if errors:
+            raise ValidationFailed("There is a problem with the form", errors)
         merged = {**ready[task.spiff_task_id].data, **data}
         runtime.complete_user_task(wf, task.spiff_task_id, data)
         task.status, task.data, task.completed_at = "completed", data, now

@@ -3,7 +3,11 @@ from __future__ import annotations
 
 import pytest
 
-from disclosure_engine.engine.bundle import bundle_from_files, bundle_from_path, content_hash
+from disclosure_engine.engine.bundle import (
+    bundle_from_files,
+    bundle_from_path,
+    content_hash,
+)
 from disclosure_engine.engine.problems import InvalidWorkflow
 
 from .conftest import BAD, GOOD
@@ -52,3 +56,8 @@ def test_missing_referenced_form_is_left_for_validation(tmp_path):
     (tmp_path / "flow.bpmn").write_bytes((GOOD / "review_flow.bpmn").read_bytes())
     bundle = bundle_from_path(tmp_path / "flow.bpmn")
     assert set(bundle.files) == {"flow.bpmn"}
+
+
+def test_bundle_from_files_refuses_oversize_files():
+    with pytest.raises(InvalidWorkflow, match="larger than"):
+        bundle_from_files({"x.bpmn": b"<a/>", "form.json": b" " * 200}, max_bytes=100)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
@@ -11,9 +11,19 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from disclosure_engine.domain.errors import Conflict
 from disclosure_engine.engine.bundle import bundle_from_path
 from disclosure_engine.engine.runtime import (
-    WorkflowError, advance_timers, compile_bundle, compiled_cache, complete_user_task,
-    completed_path, dump_state, end_data, load_state, next_timer_at, ready_user_tasks,
-    start_workflow, workflow_status,
+    WorkflowError,
+    advance_timers,
+    compile_bundle,
+    compiled_cache,
+    complete_user_task,
+    completed_path,
+    dump_state,
+    end_data,
+    load_state,
+    next_timer_at,
+    ready_user_tasks,
+    start_workflow,
+    workflow_status,
 )
 from disclosure_engine.engine.script_engine import SafeScriptEngine, make_script_engine
 
@@ -52,7 +62,7 @@ def _run_disclosure_path(review, save_load: bool):
     assert ready_user_tasks(wf) == [] and workflow_status(wf) == "waiting"
     due = next_timer_at(wf)
     assert due is not None and due.tzinfo is not None
-    assert timedelta(days=27) < due - datetime.now(timezone.utc) <= timedelta(days=28)
+    assert timedelta(days=27) < due - datetime.now(UTC) <= timedelta(days=28)
     assert advance_timers(wf, due - timedelta(minutes=1)) == 0
     assert advance_timers(wf, due + timedelta(minutes=1)) == 1
     wf = hop(wf)
@@ -109,7 +119,7 @@ def test_loaded_workflow_always_has_the_safe_engine(review):
 def test_timers_started_during_a_simulated_advance_count_from_simulated_now():
     compiled = compile_bundle(bundle_from_path(GOOD / "two_timers.bpmn"))
     wf = start_workflow(compiled, {"second_period": "P5D"})  # timer text may come from data
-    start = datetime.now(timezone.utc)
+    start = datetime.now(UTC)
     assert advance_timers(wf) == 0  # real now: nothing due yet
     assert advance_timers(wf, start + timedelta(days=11)) == 1
     # the second timer started at simulated day 11, so it is due on day 16, not day 5
@@ -163,3 +173,9 @@ def test_failed_step_leaves_workflow_in_error_status():
 def test_compiled_cache_reuses_by_content_hash(review_bundle):
     first = compiled_cache(review_bundle)
     assert compiled_cache(bundle_from_path(BAD.parent / "good" / "review_flow.bpmn")) is first
+
+
+def test_corrupt_state_raises_our_error(review):
+    from disclosure_engine.engine.runtime import StateError
+    with pytest.raises(StateError):
+        load_state(review, {"tasks": {}, "root": "nope"})

@@ -152,3 +152,8 @@ def test_now_is_timezone_aware():
     assert evaluate("now()", {}).tzinfo is not None
     assert isinstance(evaluate("datetime.fromisoformat('2024-01-01T00:00:00+00:00')", {}), datetime)
     assert evaluate("timedelta(days=1).total_seconds()", {}) == timedelta(days=1).total_seconds()
+
+
+def test_builtin_names_are_usable_as_data_but_not_callable():
+    assert evaluate("type == 'police' and input", {"type": "police", "input": 1}) == 1
+    assert "type()" in (check_expression("type(x)") or "")

@@ -6,8 +6,12 @@ import os
 import pytest
 from SpiffWorkflow.bpmn.script_engine.python_environment import TaskDataEnvironment
 
-from disclosure_engine.engine.script_engine import SafeEnvironment, UnsafeExpression, make_script_engine
 from disclosure_engine.engine.safe_builtins import ExpressionTimeout
+from disclosure_engine.engine.script_engine import (
+    SafeEnvironment,
+    UnsafeExpression,
+    make_script_engine,
+)
 
 PAYLOADS_EVAL = [
     "__import__('os').system('touch /tmp/pwned')",

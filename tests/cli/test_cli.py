@@ -1,0 +1,120 @@
+"""The `disclosure-engine` command as operators and policy teams use it (real processes)."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+ROOT = Path(__file__).resolve().parents[2]
+MINI = ROOT / "tests" / "fixtures" / "mini" / "mini_decision.bpmn"
+BAD = ROOT / "tests" / "unit" / "engine" / "fixtures"
+
+
+@pytest.fixture()
+def run(db, database_url, tmp_path):
+    env = {**os.environ, "DATABASE_URL": database_url, "DISCLOSURE_ENV": "test",
+           "DISCLOSURE_INSTANCE_DIR": str(tmp_path / "instance")}
+
+    def _run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "disclosure_engine.cli", *args], env=env, input=stdin,
+                              capture_output=True, text=True, timeout=120, cwd=ROOT)
+    return _run
+
+
+def test_unknown_command_is_usage_error_with_one_line(run):
+    result = run("frobnicate")
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0 and "frobnicate" in result.stderr
+
+
+def test_validate_accepts_the_shipped_style_fixture(run):
+    result = run("workflows", "validate", str(MINI))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_validate_missing_file_is_bad_input(run):
+    result = run("workflows", "validate", "no/such.bpmn")
+    assert result.returncode == 2 and "no such file" in result.stderr
+
+
+def test_deploy_prints_key_and_version_and_is_idempotent(run):
+    first = run("workflows", "deploy", str(MINI), "--note", "first cut")
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.strip() == "mini_decision 1"
+    again = run("workflows", "deploy", str(MINI))
+    assert again.stdout.strip() == "mini_decision 1 (unchanged)"
+    listed = run("workflows", "list")
+    assert listed.stdout.startswith("mini_decision\t1\t") and "first cut" in listed.stdout
+
+
+def test_failing_file_deploys_nothing(run, tmp_path):
+    bad = tmp_path / "mini_decision.bpmn"
+    bad.write_text(MINI.read_text().replace('"P1D"', "P1D"))
+    for name in ("mini--assess.schema.json", "mini--decide.schema.json"):
+        (tmp_path / name).write_text((MINI.parent / name).read_text())
+    result = run("workflows", "deploy", str(bad))
+    assert result.returncode == 1
+    assert "wait_review" in result.stdout and "nothing deployed" in result.stderr
+    assert run("workflows", "list").stdout.strip() == ""
+
+
+def test_users_tokens_and_bad_input(run, db):
+    ok = run("users", "create", "officer.kent", "--role", "officer", "--area", "kent", "--password-stdin",
+             stdin="correct horse battery\n")
+    assert ok.returncode == 0, ok.stderr
+    assert "officer.kent" in ok.stdout
+    dup = run("users", "create", "officer.kent", "--role", "officer", "--area", "kent")
+    assert dup.returncode == 2 and "already exists" in dup.stderr
+    bad_area = run("users", "create", "x.y", "--role", "officer", "--area", "atlantis")
+    assert bad_area.returncode == 2 and "atlantis" in bad_area.stderr
+    bad_role = run("users", "create", "x.y", "--role", "overlord")
+    assert bad_role.returncode == 2
+    token = run("tokens", "create", "officer.kent")
+    assert token.returncode == 0
+    last = token.stdout.strip().splitlines()[-1]
+    assert last.startswith("de_") and len(last) > 30
+    with db.engine.connect() as conn:
+        stored = conn.execute(text("SELECT token_hash FROM api_token")).scalar_one()
+    assert last not in stored, "only a hash is stored"
+
+
+def test_audit_verify_ok_then_names_the_tampered_event(run, db):
+    run("users", "create", "officer.kent", "--role", "officer", "--area", "kent")
+    run("users", "create", "chair.kent", "--role", "chair", "--area", "kent")
+    ok = run("audit", "verify")
+    assert ok.returncode == 0 and ok.stdout.strip() == "OK 2 events"
+    with db.engine.begin() as conn:
+        conn.execute(text("UPDATE audit_event SET actor_name = 'nobody' WHERE seq = 1"))
+    broken = run("audit", "verify")
+    assert broken.returncode == 1
+    assert "event 1" in broken.stderr
+
+
+def test_audit_verify_detects_a_deleted_event(run, db):
+    for name in ("a.one", "b.two", "c.three"):
+        run("users", "create", name, "--role", "officer", "--area", "kent")
+    with db.engine.begin() as conn:
+        conn.execute(text("DELETE FROM audit_event WHERE seq = 2"))
+    broken = run("audit", "verify")
+    assert broken.returncode == 1 and "event 2" in broken.stderr
+
+
+def test_sweep_reports_what_it_did(run):
+    result = run("sweep")
+    assert result.returncode == 0
+    assert result.stdout.startswith("timers: 0 due, 0 fired, 0 failed")
+
+
+def test_db_upgrade_is_idempotent_and_deploys_shipped_workflows(run):
+    first = run("db", "upgrade")
+    assert first.returncode == 0, first.stderr
+    second = run("db", "upgrade")
+    assert second.returncode == 0
+    assert "deployed shipped" not in second.stdout, "already deployed: nothing to do"
+    listed = run("workflows", "list").stdout
+    for key in ("s327a_consideration", "disclosure_delivery", "csods_application", "urgent_disclosure"):
+        assert key in listed

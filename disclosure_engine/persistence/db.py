@@ -60,6 +60,7 @@ class Database:
     def transaction(self) -> Iterator[Session]:
         """One unit of work: commit on success, roll back on any exception."""
         session = self._sessions()
+        session.info.clear()
         try:
             with session.begin():
                 yield session

@@ -12,10 +12,18 @@ from disclosure_engine.domain.roles import CASE_ROLES, Actor
 from disclosure_engine.persistence.models import Area, Case, Decision, HumanTask, ProcessInstance
 
 
+_AREA_SLUGS: dict[int, str] = {}
+
+
 def area_slug(session: Session, area_id: int) -> str:
-    area = session.get(Area, area_id)
-    assert area is not None
-    return area.slug
+    """Areas are fixed reference data (seeded by migration), so their slugs are cached."""
+    slug = _AREA_SLUGS.get(area_id)
+    if slug is None:
+        from sqlalchemy import select
+
+        _AREA_SLUGS.update(session.execute(select(Area.id, Area.slug)).all())
+        slug = _AREA_SLUGS[area_id]
+    return slug
 
 
 def require_case_role(actor: Actor) -> None:

@@ -63,7 +63,10 @@ def record(
     now: datetime | None = None,
 ) -> AuditEvent:
     """Append one event in the caller's transaction; it commits or rolls back with the change."""
-    head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one()
+    head = session.info.get("audit_head")
+    if head is None:  # first event of this transaction: lock the head until commit
+        head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one()
+        session.info["audit_head"] = head
     occurred = now or utcnow()
     event = AuditEvent(
         seq=head.last_seq + 1,
@@ -83,8 +86,7 @@ def record(
     event.hash = compute_hash(event)
     head.last_seq = event.seq
     head.last_hash = event.hash
-    session.add(event)
-    session.flush()
+    session.add(event)  # inserted with the rest of the unit of work, in sequence order
     return event
 
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
+import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -120,14 +121,23 @@ def latest_definition(session: Session, key: str, version: int | None = None) ->
 
 
 def compiled(definition: ProcessDefinition) -> CompiledWorkflow:
-    """The parsed spec for a stored version, parsed once per process (content-addressed cache)."""
-    return _compiled_by_hash(definition.content_hash,
-                             tuple(sorted((f.name, f.content) for f in definition.files)))
+    """The parsed spec for a stored version; files are read and parsed once per process."""
+    with _CACHE_LOCK:
+        hit = _COMPILED.get(definition.content_hash)
+        if hit is not None:
+            _COMPILED.move_to_end(definition.content_hash)
+            return hit
+    spec = compile_bundle(bundle_from_files({f.name: f.content for f in definition.files}))
+    with _CACHE_LOCK:
+        _COMPILED[definition.content_hash] = spec
+        while len(_COMPILED) > _CACHE_SIZE:
+            _COMPILED.popitem(last=False)
+    return spec
 
 
-@lru_cache(maxsize=64)
-def _compiled_by_hash(content_hash: str, files: tuple[tuple[str, bytes], ...]) -> CompiledWorkflow:
-    return compile_bundle(bundle_from_files(dict(files)))
+_CACHE_SIZE = 64
+_CACHE_LOCK = threading.Lock()
+_COMPILED: OrderedDict[str, CompiledWorkflow] = OrderedDict()
 
 
 def form_schema(definition: ProcessDefinition, form_name: str | None) -> dict[str, Any] | None:

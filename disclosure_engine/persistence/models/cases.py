@@ -30,7 +30,7 @@ class Case(Base):
 
     area: Mapped[Area] = relationship(lazy="joined")
     convictions: Mapped[list[Conviction]] = relationship(
-        cascade="all, delete-orphan", lazy="selectin", order_by="Conviction.position")
+        cascade="all, delete-orphan", lazy="select", order_by="Conviction.position")
 
 
 class Conviction(Base):

@@ -29,8 +29,9 @@ class ProcessDefinition(Base):
     deployed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     deployed_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     deployed_by_name: Mapped[str] = mapped_column(String(64))
+    #: loaded only when needed: compiled specs are cached by content hash
     files: Mapped[list[DefinitionFile]] = relationship(
-        cascade="all, delete-orphan", lazy="selectin", order_by="DefinitionFile.name")
+        cascade="all, delete-orphan", lazy="select", order_by="DefinitionFile.name")
 
 
 class DefinitionFile(Base):

@@ -93,9 +93,10 @@ def audit_verify(ctx: Context) -> None:
 
 def _register_optional_commands() -> None:
     """Command groups that live in their own modules (keeps this file small)."""
-    from disclosure_engine import cli_commands
+    from disclosure_engine import cli_authoring, cli_commands
 
     cli_commands.register(cli, pass_ctx, fail)
+    cli_authoring.register(cli, pass_ctx, fail)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -98,17 +98,50 @@ def register(cli: click.Group, pass_ctx: Callable[..., Any], fail: Callable[...,
         click.echo(f"token for {name} (shown once; store it safely):")
         click.echo(token)
 
-    @cli.command(help="Run one timer and escalation sweep now and print what it did.")
+    @cli.command(help="Run one timer and escalation sweep now, in this process (no Redis needed), "
+                      "and print what it did.")
     @pass_ctx
     def sweep(ctx: Any) -> None:
+        from disclosure_engine.services.escalation import sweep_escalations
         from disclosure_engine.services.timers import sweep_timers
 
         report = sweep_timers(ctx.db)
-        click.echo(f"timers: {report.due} due, {report.fired} fired, {len(report.failed)} failed")
+        escalations = sweep_escalations(ctx.db, settings=ctx.settings)
+        line = (f"timers: {report.due} due, {report.fired} fired, {len(report.failed)} failed; "
+                f"{escalations.line()}")
+        if escalations.failed:
+            line += f", {len(escalations.failed)} failed"
+        if escalations.emails_sent:
+            line += f"; e-mails sent {escalations.emails_sent}"
+        click.echo(line)
         for instance_id, reason in report.failed:
             click.echo(f"  process {instance_id}: {reason}", err=True)
-        if report.failed:
+        for task_id, reason in escalations.failed:
+            click.echo(f"  task {task_id}: {reason}", err=True)
+        if report.failed or escalations.failed:
             sys.exit(1)
+
+    @cli.command(help="Run an RQ worker for escalations, timers and e-mail; it also keeps the "
+                      "periodic sweep (every SWEEP_SECONDS) scheduled. Needs REDIS_URL.")
+    @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+    @click.option("--no-sweep", is_flag=True, help="Run jobs only; do not schedule sweeps.")
+    @click.option("--name", default=None, help="Worker name shown by `rq info`.")
+    @click.option("--worker-ttl", default=60, show_default=True, type=click.IntRange(15, 3600))
+    @click.option("--maintenance-interval", default=30, show_default=True, type=click.IntRange(1, 3600))
+    @click.option("--job-monitoring-interval", default=10, show_default=True, type=click.IntRange(1, 600))
+    @click.option("--quiet", is_flag=True, help="Log warnings only.")
+    @pass_ctx
+    def worker(ctx: Any, burst: bool, no_sweep: bool, name: str | None, worker_ttl: int,
+               maintenance_interval: int, job_monitoring_interval: int, quiet: bool) -> None:
+        from disclosure_engine.jobs.worker import run_worker
+
+        settings = ctx.settings
+        if not settings.redis_url:
+            fail("REDIS_URL is not set (`disclosure-engine serve` starts an embedded Redis and a worker)")
+        run_worker(settings, settings.redis_url, burst=burst, sweep=not no_sweep, name=name,
+                   worker_ttl=worker_ttl, maintenance_interval=maintenance_interval,
+                   job_monitoring_interval=job_monitoring_interval,
+                   logging_level="WARNING" if quiet else "INFO")
 
     @cli.command("demo-data", help="Create fictional cases across all 42 areas and demo users.")
     @click.option("--cases", "count", default=200, show_default=True, type=click.IntRange(0, 1_000_000))
@@ -129,17 +162,59 @@ def register(cli: click.Group, pass_ctx: Callable[..., Any], fail: Callable[...,
         for username, description in result.logins:
             click.echo(f"  {username:<22} {description}")
 
-    @cli.command(help="Serve the web app on the embedded defaults.")
+    @cli.command(help="Serve the web app on the embedded defaults (with no REDIS_URL it also "
+                      "starts an embedded Redis and a worker, and stops them on exit).")
     @click.option("--host", default="127.0.0.1", show_default=True)
     @click.option("--port", default=5000, show_default=True, type=int)
     @pass_ctx
     def serve(ctx: Any, host: str, port: int) -> None:
+        import dataclasses
         import importlib
+        import os
+        import signal
+        import subprocess
 
-        web = importlib.import_module("web")
-        app = web.create_app(ctx.settings)
-        click.echo(f"disclosure-engine at http://{host}:{port}/ (Ctrl+C to stop)")
-        app.run(host=host, port=port, debug=False, use_reloader=False)
+        from disclosure_engine.jobs.connection import EmbeddedRedis
+
+        settings = ctx.settings
+        embedded: EmbeddedRedis | None = None
+        worker_proc: subprocess.Popen[bytes] | None = None
+
+        def _stop(*_: Any) -> None:
+            raise KeyboardInterrupt
+
+        previous = signal.signal(signal.SIGTERM, _stop)
+        try:
+            if not settings.redis_url:
+                EmbeddedRedis.refuse_in(settings)
+                embedded = EmbeddedRedis(settings.instance_dir)
+                url = embedded.start()
+                settings = dataclasses.replace(settings, redis_url=url)
+                worker_proc = subprocess.Popen(
+                    [sys.executable, "-m", "disclosure_engine.cli", "worker", "--name",
+                     f"embedded-{os.getpid()}"], env={**os.environ, "REDIS_URL": url})
+                click.echo(f"embedded Redis at {url} (data in {embedded.data_dir}); "
+                           f"worker pid {worker_proc.pid}, sweep every {settings.sweep_seconds} s")
+            else:
+                click.echo("using REDIS_URL; run `disclosure-engine worker` for escalations and timers")
+            web = importlib.import_module("web")
+            app = web.create_app(settings)
+            click.echo(f"disclosure-engine at http://{host}:{port}/ (Ctrl+C to stop)")
+            app.run(host=host, port=port, debug=False, use_reloader=False)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+            if worker_proc is not None and worker_proc.poll() is None:
+                worker_proc.terminate()  # warm shutdown: finishes the current job
+                try:
+                    worker_proc.wait(30)
+                except subprocess.TimeoutExpired:
+                    worker_proc.kill()
+                    worker_proc.wait()
+            if embedded is not None:
+                embedded.stop()
+                click.echo("embedded Redis and worker stopped")
 
 
 def _progress(done: int, total: int) -> None:

@@ -1,9 +1,14 @@
-"""Flask app factory (the full front-end and API arrive with the web issue).
+"""Flask app factory: small named steps, settings from the environment only.
 
-Views stay thin: parse, authorise through services, call one service, render.
+Views stay thin: resolve the actor, parse input, call one service, render. Authorisation by
+role and area lives in the services (one place); the web layer maps their errors to status
+codes: NotFound 404, Forbidden 403, Conflict 409, ValidationFailed 422, BadInput 400.
+``web.api`` (JSON, bearer tokens, OpenAPI) and ``web.ui`` (GOV.UK pages, session sign-in,
+CSRF) each expose ``init_app(app)``.
 """
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 from flask import Flask, jsonify
@@ -14,11 +19,42 @@ from disclosure_engine.persistence.db import Database
 
 def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     settings = settings or load_settings()
-    app = Flask(__name__)
-    app.config.update(SECRET_KEY=settings.secret_key, SETTINGS=settings, **overrides)
-    app.extensions["db"] = Database(settings.database_url)
+    app = Flask(__name__, static_folder=None)
+    configure(app, settings, overrides)
+    register_extensions(app, settings)
     register_health(app)
+    register_blueprints(app)
     return app
+
+
+def configure(app: Flask, settings: Settings, overrides: dict[str, Any]) -> None:
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        SETTINGS=settings,
+        MAX_CONTENT_LENGTH=settings.max_upload_bytes * 8,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.is_production,
+        SESSION_COOKIE_NAME="de_session",
+    )
+    app.config.update(overrides)
+
+
+def register_extensions(app: Flask, settings: Settings) -> None:
+    app.extensions["db"] = Database(settings.database_url)
+    app.extensions["redis_check"] = importlib.import_module("disclosure_engine.jobs.connection").redis_check_for(settings)
+
+
+def register_blueprints(app: Flask) -> None:
+    """Mount the API and the pages when their packages are present."""
+    for name in ("web.api", "web.ui"):
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        module.init_app(app)
 
 
 def register_health(app: Flask) -> None:
@@ -30,9 +66,19 @@ def register_health(app: Flask) -> None:
     def readyz() -> Any:
         from sqlalchemy import text
 
+        checks: dict[str, str] = {}
         try:
             with app.extensions["db"].engine.connect() as conn:
                 conn.execute(text("SELECT 1"))
+            checks["database"] = "ok"
         except Exception:
-            return jsonify(status="unavailable", database="unreachable"), 503
-        return jsonify(status="ok", database="ok")
+            checks["database"] = "unreachable"
+        redis_check = app.extensions.get("redis_check")
+        if redis_check is not None:
+            checks["redis"] = "ok" if redis_check() else "unreachable"
+        ok = all(v == "ok" for v in checks.values())
+        return jsonify(status="ok" if ok else "unavailable", **checks), 200 if ok else 503
+
+
+def db_of(app: Flask) -> Database:
+    return app.extensions["db"]

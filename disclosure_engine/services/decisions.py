@@ -9,16 +9,16 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import and_, exists, select
+from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import Session, aliased
 
 from disclosure_engine.domain.errors import Conflict, Forbidden, ValidationFailed
 from disclosure_engine.domain.roles import Actor, Role
 from disclosure_engine.domain.vocabulary import DECISION_FIELDS, DECISION_OUTCOMES, reason_problem
 from disclosure_engine.persistence.db import Database
-from disclosure_engine.persistence.models import Area, Case, Decision, HumanTask, ProcessInstance, utcnow
+from disclosure_engine.persistence.models import Area, Case, Decision, HumanTask, ProcessInstance, User, utcnow
 from disclosure_engine.services import audit
-from disclosure_engine.services.access import visible_area_ids, visible_decision
+from disclosure_engine.services.access import require_case_role, visible_area_ids, visible_decision
 from disclosure_engine.services.views import decision_view
 
 #: process facts kept with the record besides the vocabulary
@@ -112,16 +112,53 @@ def get_decision(db: Database, actor: Actor, decision_id: int) -> dict[str, Any]
         return view
 
 
+#: filters the decision log accepts (keyword arguments of list_decisions/decision_log/exports)
+LOG_FILTERS = ("area", "outcome", "date_from", "date_to", "workflow", "officer", "presumption_applied",
+               "overdue_at_decision", "case_id", "process_id", "current_only")
+
+
 def list_decisions(db: Database, actor: Actor, *, area: str | None = None, outcome: str | None = None,
                    date_from: date | None = None, date_to: date | None = None, workflow: str | None = None,
-                   current_only: bool = True, limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
-    """The decision log (current versions by default), newest first, within the actor's areas."""
+                   current_only: bool = True, limit: int = 50, offset: int = 0,
+                   officer: str | None = None, presumption_applied: bool | None = None,
+                   overdue_at_decision: bool | None = None, case_id: int | None = None,
+                   process_id: int | None = None) -> list[dict[str, Any]]:
+    """The decision log (current versions by default), newest first, within the actor's areas.
+
+    ``officer`` is the deciding user's username; ``presumption_applied`` and
+    ``overdue_at_decision`` filter on the stored flags; every filter is indexed SQL.
+    """
+    return decision_log(db, actor, area=area, outcome=outcome, date_from=date_from, date_to=date_to,
+                        workflow=workflow, current_only=current_only, limit=limit, offset=offset,
+                        officer=officer, presumption_applied=presumption_applied,
+                        overdue_at_decision=overdue_at_decision, case_id=case_id, process_id=process_id,
+                        with_total=False)["items"]
+
+
+def decision_log(db: Database, actor: Actor, *, limit: int = 50, offset: int = 0, with_total: bool = True,
+                 **filters: Any) -> dict[str, Any]:
+    """One page of the decision log: ``{"items", "total", "limit", "offset"}`` (see list_decisions)."""
+    unknown = set(filters) - set(LOG_FILTERS)
+    if unknown:
+        raise TypeError(f"unknown decision log filters: {', '.join(sorted(unknown))}")
+    filters.setdefault("current_only", True)
+    require_case_role(actor)
+    limit = min(max(limit, 1), 500)
+    offset = max(offset, 0)
     with db.transaction() as session:
-        q = _log_query(session, actor, area=area, outcome=outcome, date_from=date_from, date_to=date_to,
-                       workflow=workflow, current_only=current_only)
+        q = log_query(session, actor, **filters)
+        total = None
+        if with_total:
+            total = session.execute(select(func.count()).select_from(
+                q.with_only_columns(Decision.id).order_by(None).subquery())).scalar_one()
         rows = session.execute(q.order_by(Decision.decided_at.desc(), Decision.id.desc())
-                               .limit(min(max(limit, 1), 500)).offset(max(offset, 0))).scalars()
-        return [decision_view(d) for d in rows]
+                               .limit(limit).offset(offset)).scalars()
+        return {"items": [decision_view(d) for d in rows], "total": total, "limit": limit, "offset": offset}
+
+
+def log_query(session: Session, actor: Actor, **f: Any) -> Any:
+    """SELECT of the decisions matching the log filters ``f`` that ``actor`` may see (unordered)."""
+    return _log_query(session, actor, **f)
 
 
 def _log_query(session: Session, actor: Actor, **f: Any) -> Any:
@@ -130,11 +167,23 @@ def _log_query(session: Session, actor: Actor, **f: Any) -> Any:
     if ids is not None:
         q = q.where(Decision.area_id.in_(ids))
     if f.get("area"):
-        q = q.join(Area, Area.id == Decision.area_id).where(Area.slug == f["area"])
+        q = q.where(Decision.area_id == select(Area.id).where(Area.slug == f["area"]).scalar_subquery())
     if f.get("outcome"):
         q = q.where(Decision.outcome == f["outcome"])
     if f.get("workflow"):
         q = q.where(Decision.workflow_key == f["workflow"])
+    if f.get("officer"):
+        q = q.where(Decision.decided_by_id.in_(select(User.id).where(User.username == f["officer"])))
+    if f.get("presumption_applied") is not None:
+        q = q.where(Decision.presumption_applies.is_(bool(f["presumption_applied"])))
+    if f.get("overdue_at_decision") is not None:
+        q = q.where(Decision.overdue_at_decision.is_(bool(f["overdue_at_decision"])))
+    if f.get("case_id") is not None:
+        q = q.where(Decision.case_id == f["case_id"])
+    if f.get("process_id") is not None:
+        q = q.where(Decision.process_id == f["process_id"])
+    if f.get("max_id") is not None:  # exports: a fixed snapshot of an append-only table
+        q = q.where(Decision.id <= f["max_id"])
     if f.get("date_from"):
         q = q.where(Decision.decided_at >= datetime.combine(f["date_from"], time.min, tzinfo=timezone.utc))
     if f.get("date_to"):
@@ -142,7 +191,10 @@ def _log_query(session: Session, actor: Actor, **f: Any) -> Any:
         q = q.where(Decision.decided_at < end)
     if f.get("current_only"):
         newer = aliased(Decision)
-        q = q.where(~exists().where(and_(newer.supersedes_id == Decision.id)))
+        cond = newer.supersedes_id == Decision.id
+        if f.get("max_id") is not None:
+            cond = and_(cond, newer.id <= f["max_id"])
+        q = q.where(~exists().where(cond))
     return q
 
 

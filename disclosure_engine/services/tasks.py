@@ -35,8 +35,12 @@ def _may_work(actor: Actor, task: HumanTask) -> bool:
 
 def list_tasks(db: Database, actor: Actor, *, scope: str = "mine", status: str = "open",
                overdue: bool | None = None, case_id: int | None = None, limit: int = 50,
-               offset: int = 0, now: datetime | None = None) -> dict[str, Any]:
-    """The inbox: most urgent first (earliest due), within the actor's areas and roles."""
+               offset: int = 0, now: datetime | None = None, area: str | None = None,
+               workflow: str | None = None, process_id: int | None = None) -> dict[str, Any]:
+    """The inbox: most urgent first (earliest due), within the actor's areas and roles.
+
+    ``area`` (slug), ``workflow`` (key) and ``process_id`` narrow it further.
+    """
     if scope not in SCOPES:
         raise ValidationFailed("Invalid scope", {"scope": [f"Choose one of {', '.join(SCOPES)}"]})
     if status not in ("open", "completed", "cancelled"):
@@ -60,6 +64,12 @@ def list_tasks(db: Database, actor: Actor, *, scope: str = "mine", status: str =
             q = q.where(or_(HumanTask.due_at.is_(None), HumanTask.due_at >= now))
         if case_id is not None:
             q = q.where(HumanTask.case_id == case_id)
+        if process_id is not None:
+            q = q.where(HumanTask.instance_id == process_id)
+        if workflow:
+            q = q.where(HumanTask.workflow_key == workflow)
+        if area:
+            q = q.where(HumanTask.area_id == select(Area.id).where(Area.slug == area).scalar_subquery())
         total = session.execute(select(func.count()).select_from(q.subquery())).scalar_one()
         rows = list(session.execute(q.order_by(HumanTask.due_at.asc().nulls_last(), HumanTask.id)
                                     .limit(min(max(limit, 1), 200)).offset(max(offset, 0))).scalars())
@@ -119,7 +129,7 @@ def release(db: Database, actor: Actor, task_id: int) -> dict[str, Any]:
             raise Forbidden("Only the assignee or a chair or manager may release this task")
         task.assignee_id, task.claimed_at = None, None
         audit.record(session, actor, "task.released", "task", task.id, area=area_slug(session, task.area_id))
-        return task_view(task, include_data=False)
+        return {**task_view(task, include_data=False), "area": area_slug(session, task.area_id)}
 
 
 def save_draft(db: Database, actor: Actor, task_id: int, data: dict[str, Any]) -> dict[str, Any]:
@@ -133,7 +143,8 @@ def save_draft(db: Database, actor: Actor, task_id: int, data: dict[str, Any]) -
         _require_holder(actor, task)
         task.draft_data = data
         audit.record(session, actor, "task.draft_saved", "task", task.id, area=area_slug(session, task.area_id))
-        return task_view(task)
+        return {**task_view(task, assignee=_names(session, {task.assignee_id}).get(task.assignee_id)),
+                "area": area_slug(session, task.area_id)}
 
 
 def complete(db: Database, actor: Actor, task_id: int, data: Any, *, now: datetime | None = None) -> dict[str, Any]:

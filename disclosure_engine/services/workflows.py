@@ -166,3 +166,16 @@ def definition_view(d: ProcessDefinition, *, with_files: bool = False) -> dict[s
 def get_version(db: Database, key: str, version: int) -> dict[str, Any]:
     with db.transaction() as session:
         return definition_view(latest_definition(session, key, version), with_files=True)
+
+
+def diff_versions(db: Database, key: str, from_version: int, to_version: int) -> dict[str, Any]:
+    """What changed between two deployed versions of ``key`` (elements, properties, forms)."""
+    from disclosure_engine.engine.spec_diff import diff_bundles
+
+    with db.transaction() as session:
+        old = latest_definition(session, key, from_version)
+        new = latest_definition(session, key, to_version)
+        result = diff_bundles(bundle_from_files({f.name: f.content for f in old.files}),
+                              bundle_from_files({f.name: f.content for f in new.files}))
+        return {"key": key, "from": from_version, "to": to_version,
+                "from_hash": old.content_hash, "to_hash": new.content_hash, **result.to_dict()}

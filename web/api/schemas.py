@@ -1,0 +1,436 @@
+"""Marshmallow schemas of the public contract (design brief section 3), for parsing and OpenAPI.
+
+Output schemas mirror the plain-dict views in ``disclosure_engine.services.views`` (the one
+place shapes are built); a field a view can leave empty is ``allow_none`` so the OpenAPI
+document says ``nullable``. Query schemas refuse unknown parameters (a misspelt filter must
+not silently widen an export). The case input schema documents the shape; the domain
+validator (``disclosure_engine.domain.cases``) decides validity and words the field errors.
+"""
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import fields as f
+from marshmallow import validate as v
+
+from disclosure_engine.domain.areas import AREA_SLUGS
+from disclosure_engine.domain.cases import DISPOSALS, INCHOATE_KINDS, LEAD_AGENCIES
+from disclosure_engine.domain.vocabulary import DECISION_FIELDS, DECISION_OUTCOMES
+from disclosure_engine.services.decisions import CONTEXT_FIELDS
+from disclosure_engine.services.tasks import SCOPES
+
+DATETIME = {"format": "date-time"}
+
+
+def _dt(**kw: object) -> f.String:
+    return f.String(allow_none=True, metadata={**DATETIME, **kw})
+
+
+class Schema(ma.Schema):
+    class Meta:
+        ordered = True
+        unknown = ma.RAISE
+
+
+# -- pagination -------------------------------------------------------------------------------
+
+class PageQuery(Schema):
+    limit = f.Integer(load_default=50, validate=v.Range(1, 200),
+                      metadata={"description": "Page size (1-200)"})
+    offset = f.Integer(load_default=0, validate=v.Range(0, 10_000_000),
+                       metadata={"description": "Items to skip"})
+
+
+class PageMeta(Schema):
+    total = f.Integer(allow_none=True, metadata={"description": "Items matching the filters"})
+    limit = f.Integer()
+    offset = f.Integer()
+
+
+# -- areas ------------------------------------------------------------------------------------
+
+class AreaOut(Schema):
+    slug = f.String(metadata={"example": "kent"})
+    name = f.String(metadata={"example": "Kent"})
+
+
+# -- cases ------------------------------------------------------------------------------------
+
+class OffenderRefs(Schema):
+    visor_ref = f.String(allow_none=True, metadata={"pattern": "^[A-Za-z0-9/-]{1,40}$"})
+    pnc_ref = f.String(allow_none=True, metadata={"pattern": "^[A-Za-z0-9/-]{1,40}$"})
+    ndelius_crn = f.String(allow_none=True, metadata={"pattern": "^[A-Za-z0-9/-]{1,40}$"})
+
+
+class EquivalenceOpinion(Schema):
+    equivalent_statute = f.String(required=True)
+    equivalent_section = f.String(required=True)
+    reasons = f.String(required=True, metadata={"description": "At least 20 characters; not a placeholder"})
+    by = f.String(required=True)
+
+
+class ConvictionIn(Schema):
+    statute = f.String(required=True, metadata={"example": "Sexual Offences Act 2003"})
+    section = f.String(required=True, metadata={"example": "9"})
+    date = f.Date(required=True, metadata={"description": "YYYY-MM-DD, today or earlier"})
+    disposal = f.String(required=True, validate=v.OneOf(DISPOSALS))
+    victim_age = f.Integer(allow_none=True, validate=v.Range(0, 120))
+    jurisdiction = f.String(load_default="england-wales",
+                            metadata={"description": "\"england-wales\" or a country slug"})
+    inchoate = f.String(allow_none=True, validate=v.OneOf(INCHOATE_KINDS))
+    condition_met = f.Boolean(allow_none=True)
+    equivalence_opinion = f.Nested(EquivalenceOpinion, allow_none=True)
+
+
+class CaseIn(Schema):
+    """A case as sent; the domain validator gives the field errors (422) with dotted paths."""
+
+    reference = f.String(required=True, metadata={"example": "KNT-2026-000123",
+                                                  "pattern": "^[A-Za-z0-9/-]{3,40}$"})
+    area = f.String(required=True, validate=v.OneOf(AREA_SLUGS))
+    category = f.Integer(required=True, validate=v.Range(1, 4))
+    level = f.Integer(required=True, validate=v.Range(1, 3))
+    lead_agency = f.String(required=True, validate=v.OneOf(LEAD_AGENCIES))
+    offender = f.Nested(OffenderRefs)
+    convictions = f.List(f.Nested(ConvictionIn), required=True, validate=v.Length(1, 200))
+
+
+class ConvictionOut(Schema):
+    statute = f.String()
+    section = f.String()
+    date = f.String(metadata={"format": "date"})
+    disposal = f.String()
+    victim_age = f.Integer(allow_none=True)
+    jurisdiction = f.String()
+    inchoate = f.String(allow_none=True)
+    equivalence_opinion = f.Dict(allow_none=True)
+
+
+class ProcessSummary(Schema):
+    id = f.Integer()
+    workflow = f.String()
+    version = f.Integer()
+    status = f.String(metadata={"description": "waiting | completed | error | cancelled"})
+
+
+class CaseOut(Schema):
+    id = f.Integer()
+    reference = f.String()
+    area = f.String()
+    category = f.Integer()
+    level = f.Integer()
+    lead_agency = f.String()
+    offender = f.Nested(OffenderRefs)
+    convictions = f.List(f.Nested(ConvictionOut))
+    child_sex_offender = f.Boolean()
+    schedule_34a_matches = f.List(f.Dict())
+    schedule_34a_version = f.String(allow_none=True)
+    schedule_34a_notes = f.List(f.Raw(), metadata={"description": "Only when the case is created"})
+    created_at = _dt()
+    processes = f.List(f.Nested(ProcessSummary))
+
+
+class CaseSummary(Schema):
+    id = f.Integer()
+    reference = f.String()
+    area = f.String()
+    category = f.Integer()
+    level = f.Integer()
+    child_sex_offender = f.Boolean()
+
+
+class CaseQuery(PageQuery):
+    area = f.String(validate=v.OneOf(AREA_SLUGS))
+    reference = f.String(validate=v.Length(1, 40))
+
+
+class CasePage(PageMeta):
+    items = f.List(f.Nested(CaseSummary))
+
+
+# -- processes --------------------------------------------------------------------------------
+
+class ProcessStart(Schema):
+    workflow = f.String(required=True, validate=v.Length(1, 128), metadata={"example": "disclosure_delivery"})
+    version = f.Integer(allow_none=True, validate=v.Range(1, 1_000_000),
+                        metadata={"description": "A deployed version; the latest when left out"})
+
+
+class TaskSummary(Schema):
+    id = f.Integer()
+    case_id = f.Integer()
+    process_id = f.Integer()
+    workflow = f.String()
+    element_id = f.String()
+    name = f.String()
+    candidate_role = f.String()
+    area = f.String(allow_none=True)
+    assignee = f.String(allow_none=True, metadata={"description": "Username of the holder"})
+    status = f.String(metadata={"description": "open | completed | cancelled"})
+    created_at = _dt()
+    completed_at = _dt()
+    due_at = _dt()
+    overdue = f.Boolean()
+    escalation_level = f.Integer()
+    records_decision = f.Boolean()
+    instructions = f.String(allow_none=True)
+
+
+class TaskOut(TaskSummary):
+    form = f.Dict(metadata={"description": "JSON Schema of the task's form"})
+    data = f.Dict(allow_none=True, metadata={"description": "Submitted data (completed) or the saved draft"})
+
+
+class HistoryItem(Schema):
+    task_id = f.Integer()
+    element_id = f.String()
+    name = f.String()
+    status = f.String()
+    completed_by = f.String(allow_none=True)
+    completed_at = _dt()
+    created_at = _dt()
+
+
+class ProcessOut(ProcessSummary):
+    case_id = f.Integer()
+    area = f.String()
+    started_at = _dt()
+    completed_at = _dt()
+    end_event = f.String(allow_none=True)
+    next_timer_at = _dt()
+    open_tasks = f.List(f.Nested(TaskSummary))
+    history = f.List(f.Nested(HistoryItem))
+
+
+# -- tasks ------------------------------------------------------------------------------------
+
+class TaskQuery(PageQuery):
+    scope = f.String(load_default="mine", validate=v.OneOf(SCOPES),
+                     metadata={"description": "mine: held by me; available: unclaimed for my roles; "
+                                              "all: everything I may see"})
+    status = f.String(load_default="open", validate=v.OneOf(("open", "completed", "cancelled")))
+    overdue = f.Boolean(metadata={"description": "true: past due; false: not past due"})
+    case_id = f.Integer(validate=v.Range(1, 2**31 - 1))
+    process_id = f.Integer(validate=v.Range(1, 2**31 - 1))
+    area = f.String(validate=v.OneOf(AREA_SLUGS))
+    workflow = f.String(validate=v.Length(1, 128))
+
+
+class TaskPage(PageMeta):
+    items = f.List(f.Nested(TaskSummary))
+
+
+class TaskData(Schema):
+    data = f.Dict(keys=f.String(), required=True,
+                  metadata={"description": "Form fields, as described by the task's form (JSON Schema)"})
+
+
+class NextTask(Schema):
+    id = f.Integer()
+    name = f.String()
+    candidate_role = f.String()
+    due_at = _dt()
+
+
+class ProcessState(Schema):
+    id = f.Integer()
+    status = f.String()
+    end_event = f.String(allow_none=True)
+
+
+class CompleteOut(Schema):
+    task = f.Nested(TaskOut)
+    process = f.Nested(ProcessState)
+    next_tasks = f.List(f.Nested(NextTask))
+    decision_id = f.Integer(allow_none=True, metadata={"description": "The decision record written, if any"})
+
+
+# -- decisions --------------------------------------------------------------------------------
+
+class DecisionVersion(Schema):
+    id = f.Integer()
+    version = f.Integer()
+    supersedes = f.Integer(allow_none=True)
+    supersede_reason = f.String(allow_none=True)
+    decided_by = f.String()
+    decided_at = _dt()
+
+
+_decision_fields: dict[str, f.Field] = {
+    "id": f.Integer(),
+    "case_id": f.Integer(),
+    "process_id": f.Integer(),
+    "workflow": f.String(),
+    "version": f.Integer(),
+    "supersedes": f.Integer(allow_none=True, metadata={"description": "Id of the version this corrects"}),
+    "supersede_reason": f.String(allow_none=True),
+    "current": f.Boolean(metadata={"description": "False when a newer version supersedes this one"}),
+    "case_reference": f.String(allow_none=True),
+    "area": f.String(allow_none=True),
+    "offender": f.Dict(allow_none=True),
+    "mappa_category": f.Integer(allow_none=True),
+    "mappa_level": f.Integer(allow_none=True),
+    "schedule_34a_matches": f.Raw(allow_none=True),
+    "decision_task": f.String(allow_none=True),
+}
+for _name in (*DECISION_FIELDS, *CONTEXT_FIELDS):
+    _decision_fields[_name] = f.Raw(allow_none=True, dump_default=None,
+                                    metadata={"description": "Decision vocabulary (design section 4)"
+                                              if _name in DECISION_FIELDS else "Process context"})
+_decision_fields.update({
+    "decided_by": f.String(metadata={"description": "Username of who recorded this version"}),
+    "decided_at": _dt(),
+    "overdue_at_decision": f.Boolean(),
+})
+DecisionOut = Schema.from_dict(_decision_fields, name="Decision")
+DecisionDetail = Schema.from_dict({**_decision_fields, "versions": f.List(f.Nested(DecisionVersion))},
+                                  name="DecisionDetail")
+
+
+class DecisionQuery(PageQuery):
+    limit = f.Integer(load_default=50, validate=v.Range(1, 500), metadata={"description": "Page size (1-500)"})
+    area = f.String(validate=v.OneOf(AREA_SLUGS))
+    outcome = f.String(validate=v.OneOf(DECISION_OUTCOMES))
+    date_from = f.Date(data_key="from", metadata={"description": "Decided on or after (YYYY-MM-DD, UTC)"})
+    date_to = f.Date(data_key="to", metadata={"description": "Decided on or before (YYYY-MM-DD, UTC)"})
+    workflow = f.String(validate=v.Length(1, 128))
+    officer = f.String(validate=v.Length(1, 64), metadata={"description": "Username who decided"})
+    presumption_applied = f.Boolean()
+    overdue_at_decision = f.Boolean()
+    case_id = f.Integer(validate=v.Range(1, 2**31 - 1))
+    process_id = f.Integer(validate=v.Range(1, 2**31 - 1))
+    include_superseded = f.Boolean(load_default=False,
+                                   metadata={"description": "Also list versions that were corrected"})
+    format = f.String(load_default="json", validate=v.OneOf(("json", "csv")),
+                      metadata={"description": "csv: stream every matching row as text/csv "
+                                               "(needs a justification; audited)"})
+    justification = f.String(validate=v.Length(1, 2000),
+                             metadata={"description": "Why you export (format=csv); or the "
+                                                      "X-Justification header"})
+
+    @ma.validates_schema
+    def _range(self, data: dict, **_: object) -> None:
+        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
+            raise ma.ValidationError("The start date must be on or before the end date", "from")
+
+
+class DecisionPage(PageMeta):
+    items = f.List(f.Nested(DecisionOut))
+
+
+class SupersedeIn(Schema):
+    changes = f.Dict(keys=f.String(), required=True,
+                     metadata={"description": "Decision vocabulary fields and their corrected values"})
+    reason = f.String(required=True, validate=v.Length(1, 5000),
+                      metadata={"description": "Why the record is corrected (at least 20 characters)"})
+
+
+# -- audit ------------------------------------------------------------------------------------
+
+class AuditQuery(Schema):
+    subject = f.String(validate=v.Length(1, 100),
+                       metadata={"description": "TYPE:ID, e.g. case:12 (same as subject_type + subject_id)"})
+    subject_type = f.String(validate=v.Length(1, 32))
+    subject_id = f.String(validate=v.Length(1, 64))
+    action = f.String(validate=v.Length(1, 64), metadata={"example": "case.viewed"})
+    limit = f.Integer(load_default=100, validate=v.Range(1, 500))
+    before = f.Integer(validate=v.Range(1, 2**62), metadata={"description": "Only events with seq below this "
+                                                                            "(the previous page's next_before)"})
+
+
+class AuditEventOut(Schema):
+    seq = f.Integer()
+    occurred_at = _dt()
+    actor_id = f.Integer(allow_none=True)
+    actor_name = f.String()
+    action = f.String()
+    subject_type = f.String()
+    subject_id = f.String()
+    area = f.String(allow_none=True)
+    justification = f.String(allow_none=True)
+    recipient = f.String(allow_none=True)
+    source = f.String(allow_none=True)
+    detail = f.Dict(allow_none=True)
+    prev_hash = f.String()
+    hash = f.String()
+
+
+class AuditPage(Schema):
+    items = f.List(f.Nested(AuditEventOut))
+    limit = f.Integer()
+    next_before = f.Integer(allow_none=True, metadata={"description": "Pass as before= for the next page; "
+                                                                      "null on the last page"})
+
+
+class ChainReportOut(Schema):
+    ok = f.Boolean()
+    count = f.Integer()
+    broken_seq = f.Integer(allow_none=True)
+    reason = f.String(allow_none=True)
+    line = f.String(metadata={"description": "What `disclosure-engine audit verify` prints"})
+
+
+# -- workflows --------------------------------------------------------------------------------
+
+class WorkflowVersionOut(Schema):
+    key = f.String()
+    version = f.Integer()
+    content_hash = f.String()
+    primary_file = f.String()
+    note = f.String(allow_none=True)
+    deployed_by = f.String(allow_none=True)
+    deployed_at = _dt()
+    files = f.List(f.String())
+
+
+class WorkflowVersionDetail(WorkflowVersionOut):
+    content = f.Dict(keys=f.String(), values=f.String(), metadata={"description": "File name to its text"})
+
+
+class WorkflowOut(Schema):
+    key = f.String()
+    latest_version = f.Integer()
+    versions = f.List(f.Nested(WorkflowVersionOut))
+
+
+class DeployOut(Schema):
+    key = f.String()
+    version = f.Integer()
+    content_hash = f.String()
+    created = f.Boolean(metadata={"description": "False when identical content was already deployed"})
+
+
+class DiffQuery(Schema):
+    from_version = f.Integer(data_key="from", required=True, validate=v.Range(1, 1_000_000))
+    to_version = f.Integer(data_key="to", required=True, validate=v.Range(1, 1_000_000))
+
+
+class DiffElement(Schema):
+    id = f.String()
+    type = f.String()
+    name = f.String(allow_none=True)
+
+
+class ValueChange(Schema):
+    before = f.Raw(allow_none=True, data_key="from")
+    after = f.Raw(allow_none=True, data_key="to")
+
+
+class DiffChanged(DiffElement):
+    changes = f.Dict(keys=f.String(), values=f.Nested(ValueChange),
+                     metadata={"description": "type, name, or property:NAME -> {from, to}"})
+
+
+class DiffFiles(Schema):
+    added = f.List(f.String())
+    removed = f.List(f.String())
+    changed = f.List(f.String())
+
+
+class DiffOut(Schema):
+    key = f.String()
+    from_version = f.Integer(data_key="from")
+    to_version = f.Integer(data_key="to")
+    added = f.List(f.Nested(DiffElement))
+    removed = f.List(f.Nested(DiffElement))
+    changed = f.List(f.Nested(DiffChanged))
+    files = f.Nested(DiffFiles)

@@ -1,0 +1,166 @@
+"""Read-only lookups the pages need and the services do not (yet) offer.
+
+Every function authorises through ``disclosure_engine.services.access`` (the one place that
+decides role and area visibility), so a row the actor may not see is still a 404. Nothing
+here writes; the reads that are DPA s.62 consultations (opening a case, task or decision) go
+through the services, which audit them.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import func, select
+
+from disclosure_engine.domain.errors import Forbidden
+from disclosure_engine.domain.roles import AUDIT_ROLES, SUPERVISOR_ROLES, Actor
+from disclosure_engine.engine import runtime
+from disclosure_engine.persistence.db import Database
+from disclosure_engine.persistence.models import (
+    Area,
+    AuditEvent,
+    Case,
+    Decision,
+    HumanTask,
+    ProcessInstance,
+    User,
+    utcnow,
+)
+from disclosure_engine.services.access import (
+    require_case_role,
+    visible_area_ids,
+    visible_case,
+    visible_task,
+)
+from disclosure_engine.services.decisions import _log_query, case_decisions
+from disclosure_engine.services.users import actor_for
+from disclosure_engine.services.views import decision_view
+from disclosure_engine.services.workflows import compiled
+
+
+def load_actor(db: Database, user_id: int) -> Actor | None:
+    """The signed-in user's current roles and areas (a disabled account signs out)."""
+    with db.transaction() as session:
+        user = session.get(User, user_id)
+        if user is None or not user.active:
+            return None
+        return actor_for(user)
+
+
+def case_references(db: Database, actor: Actor, case_ids: set[int]) -> dict[int, str]:
+    """Case id -> reference for the cases the actor can see (for inbox rows)."""
+    if not case_ids:
+        return {}
+    with db.transaction() as session:
+        q = select(Case.id, Case.reference).where(Case.id.in_(sorted(case_ids)))
+        ids = visible_area_ids(session, actor)
+        if ids is not None:
+            q = q.where(Case.area_id.in_(ids))
+        return dict(session.execute(q).all())
+
+
+def task_context(db: Database, actor: Actor, task_id: int) -> dict[str, Any]:
+    """The UI schema and the process data the task sees (for read-only fields and placeholders)."""
+    with db.transaction() as session:
+        task = visible_task(session, actor, task_id)
+        instance = session.get(ProcessInstance, task.instance_id)
+        assert instance is not None
+        spec = compiled(instance.definition)
+        ui_schema = spec.forms.get(task.ui_form_name or "") or {}
+        data: dict[str, Any] = {}
+        if task.status == "open":
+            try:
+                wf = runtime.load_state(spec, instance.state)
+                ready = {t.id: t for t in runtime.ready_user_tasks(wf)}
+                if task.spiff_task_id in ready:
+                    data = ready[task.spiff_task_id].data
+            except Exception:  # the page still works without derived values
+                data = {}
+        elif task.data:
+            data = dict(task.data)
+        return {"ui_schema": ui_schema, "process_data": data, "assignee_id": task.assignee_id,
+                "process_status": instance.status, "end_event": instance.end_event}
+
+
+def decisions_for_case(db: Database, actor: Actor, case_id: int) -> list[dict[str, Any]]:
+    """Every decision version of a case, oldest first (the case page lists them)."""
+    with db.transaction() as session:
+        visible_case(session, actor, case_id)
+        rows = case_decisions(session, case_id)
+        superseded = {d.supersedes_id for d in rows if d.supersedes_id}
+        return [decision_view(d, current=d.id not in superseded) for d in rows]
+
+
+def case_viewers(db: Database, actor: Actor, case_id: int, *, limit: int = 100) -> list[dict[str, Any]]:
+    """Who opened this case and when (``case.viewed`` events), for supervisors and auditors."""
+    if not actor.has_role(*SUPERVISOR_ROLES, *AUDIT_ROLES):
+        raise Forbidden("Only chairs, managers, auditors and administrators may see who viewed a case")
+    with db.transaction() as session:
+        visible_case(session, actor, case_id)
+        rows = session.execute(
+            select(AuditEvent).where(AuditEvent.action == "case.viewed", AuditEvent.subject_type == "case",
+                                     AuditEvent.subject_id == str(case_id))
+            .order_by(AuditEvent.seq.desc()).limit(limit)).scalars()
+        return [{"who": e.actor_name, "when": e.occurred_at, "justification": e.justification,
+                 "source": e.source} for e in rows]
+
+
+def _yes_no(value: str | None) -> bool | None:
+    return {"yes": True, "no": False}.get((value or "").strip().lower())
+
+
+def decision_log(db: Database, actor: Actor, *, area: str | None = None, outcome: str | None = None,
+                 date_from: date | None = None, date_to: date | None = None, workflow: str | None = None,
+                 officer: str | None = None, presumption: str | None = None, overdue: str | None = None,
+                 limit: int = 25, offset: int = 0) -> dict[str, Any]:
+    """The decision log page: current versions, newest first, with a total for pagination.
+
+    Builds on ``services.decisions._log_query`` (area scoping, area/outcome/date/workflow
+    filters) and adds the officer, presumption-applied and overdue-at-decision filters.
+    """
+    require_case_role(actor)
+    with db.transaction() as session:
+        q = _log_query(session, actor, area=area, outcome=outcome, date_from=date_from, date_to=date_to,
+                       workflow=workflow, current_only=True)
+        if officer:
+            q = q.where(Decision.decided_by_name == officer.strip().lower())
+        if _yes_no(presumption) is not None:
+            q = q.where(Decision.presumption_applies.is_(_yes_no(presumption)))
+        if _yes_no(overdue) is not None:
+            q = q.where(Decision.overdue_at_decision.is_(_yes_no(overdue)))
+        total = session.execute(select(func.count()).select_from(q.subquery())).scalar_one()
+        rows = session.execute(q.order_by(Decision.decided_at.desc(), Decision.id.desc())
+                               .limit(min(max(limit, 1), 200)).offset(max(offset, 0))).scalars()
+        return {"items": [decision_view(d) for d in rows], "total": total}
+
+
+def escalated_tasks(db: Database, actor: Actor, *, limit: int = 25, offset: int = 0,
+                    now: datetime | None = None) -> dict[str, Any]:
+    """Open tasks that have been escalated at least once, most urgent first."""
+    if not actor.has_role(*SUPERVISOR_ROLES, *AUDIT_ROLES):
+        raise Forbidden("Only chairs, managers, auditors and administrators see escalated work")
+    from disclosure_engine.services.views import task_view
+
+    now = now or utcnow()
+    with db.transaction() as session:
+        q = select(HumanTask).where(HumanTask.status == "open", HumanTask.escalation_level > 0)
+        ids = visible_area_ids(session, actor)
+        if ids is not None:
+            q = q.where(HumanTask.area_id.in_(ids))
+        total = session.execute(select(func.count()).select_from(q.subquery())).scalar_one()
+        rows = list(session.execute(q.order_by(HumanTask.due_at.asc().nulls_last(), HumanTask.id)
+                                    .limit(limit).offset(offset)).scalars())
+        areas = dict(session.execute(select(Area.id, Area.slug)).all())
+        names = dict(session.execute(select(User.id, User.username).where(
+            User.id.in_({r.assignee_id for r in rows if r.assignee_id}))).all()) if rows else {}
+        items = []
+        for r in rows:
+            view = task_view(r, now=now, assignee=names.get(r.assignee_id), include_data=False)
+            view["area"] = areas[r.area_id]
+            items.append(view)
+        return {"items": items, "total": total}
+
+
+def day_bounds(value: date) -> tuple[datetime, datetime]:
+    start = datetime.combine(value, time.min, tzinfo=timezone.utc)
+    return start, start + timedelta(days=1)

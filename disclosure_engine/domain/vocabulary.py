@@ -59,3 +59,22 @@ def reason_problem(value: object) -> str | None:
 
 def is_reason_field(name: str) -> bool:
     return name in REASON_FIELDS or name.endswith("_reasons")
+
+#: Sarah's Law forum outcomes, and the decision each amounts to in the decision log
+CSODS_OUTCOMES: dict[str, str] = {
+    "presumptive_disclosure": "disclose",
+    "discretionary_disclosure": "disclose",
+    "non_disclosure_letter": "do_not_disclose",
+    "other_safeguarding_action": "do_not_disclose",
+}
+
+
+def decision_outcome(data: dict[str, object]) -> str | None:
+    """The decision-log outcome of a record: the vocabulary's ``decision``, else a CSODS outcome."""
+    value = data.get("decision")
+    if isinstance(value, str) and value in DECISION_OUTCOMES:
+        return value
+    csods = data.get("csods_outcome")
+    if isinstance(csods, str):
+        return CSODS_OUTCOMES.get(csods)
+    return None

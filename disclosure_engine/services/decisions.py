@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session, aliased
 
 from disclosure_engine.domain.errors import Conflict, Forbidden, ValidationFailed
 from disclosure_engine.domain.roles import Actor, Role
-from disclosure_engine.domain.vocabulary import DECISION_FIELDS, DECISION_OUTCOMES, reason_problem
+from disclosure_engine.domain.vocabulary import (DECISION_FIELDS, DECISION_OUTCOMES, decision_outcome,
+                                                  reason_problem)
 from disclosure_engine.persistence.db import Database
 from disclosure_engine.persistence.models import Area, Case, Decision, HumanTask, ProcessInstance, User, utcnow
 from disclosure_engine.services import audit
@@ -22,8 +23,9 @@ from disclosure_engine.services.access import require_case_role, visible_area_id
 from disclosure_engine.services.views import decision_view
 
 #: process facts kept with the record besides the vocabulary
-CONTEXT_FIELDS = ("meeting_reference", "decided_out_of_meeting", "ratification_note", "chair_outcome",
-                  "attendees", "decision_route")
+CONTEXT_FIELDS = ("csods_outcome", "scheme_route", "application_reference", "meeting_reference",
+                  "decided_out_of_meeting", "ratification_note", "chair_outcome", "attendees",
+                  "decision_route")
 SUPERSEDER_ROLES = (Role.CHAIR, Role.MANAGER, Role.ADMIN)
 
 
@@ -199,8 +201,7 @@ def _log_query(session: Session, actor: Actor, **f: Any) -> Any:
 
 
 def _outcome(data: dict[str, Any]) -> str | None:
-    value = data.get("decision") or data.get("outcome")
-    return str(value) if value else None
+    return decision_outcome(data)
 
 
 def _bool(value: Any) -> bool | None:

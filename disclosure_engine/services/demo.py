@@ -63,22 +63,73 @@ def create_demo_data(db: Database, settings: Settings, *, cases: int = 200, seed
     deploy_shipped(db, settings)
     actors = _ensure_users(db)
     rng = random.Random(seed)
-    paths = _load_paths(settings.workflows_dir / "tests" / "s327a_consideration.json")
+    paths = {key: _load_paths(settings.workflows_dir / "tests" / f"{key}.json") for key in
+             ("s327a_consideration", "csods_application", "urgent_disclosure", "disclosure_delivery")}
     for i, payload in enumerate(generate_cases(cases, seed=seed + existing)):
         try:
             view = case_service.create_case(db, SYSTEM, payload)
         except DisclosureError:
             continue  # a reference collision from an earlier run with another seed
         result.cases += 1
-        for process in view["processes"]:
+        area = payload["area"]
+        started = [(p["id"], "s327a_consideration") for p in view["processes"]]
+        if i % 4 == 1:  # a Sarah's Law application about this person
+            route = "right_to_ask" if i % 8 == 1 else "right_to_know"
+            started.append((_start(db, view["id"], "csods_application",
+                                   {"scheme_route": route, "application_reference": f"CSODS-{seed}-{i:05d}"}),
+                            "csods_application"))
+        if i % 15 == 7:
+            started.append((_start(db, view["id"], "urgent_disclosure", {"trigger": "police_report"}),
+                            "urgent_disclosure"))
+        for process_id, key in started:
             result.processes += 1
-            if paths:
-                done, decided = _replay(db, actors, payload["area"], process["id"], rng.choice(paths), rng)
+            if paths[key]:
+                done, decided, finished = _replay(db, actors, area, process_id, rng.choice(paths[key]), rng)
                 result.completed_tasks += done
                 result.decisions += decided
+                if key == "s327a_consideration" and finished == "end_disclose" and paths["disclosure_delivery"]:
+                    delivery = _start(db, view["id"], "disclosure_delivery",
+                                      {"decision_id": decided_id(db, process_id), "legal_basis": "s327a"})
+                    result.processes += 1
+                    d, dd, _ = _replay(db, actors, area, delivery, rng.choice(paths["disclosure_delivery"]), rng)
+                    result.completed_tasks += d
+                    result.decisions += dd
         if progress:
             progress(i + 1, cases)
+    _age_some_tasks(db, rng)
     return result
+
+
+def _start(db: Database, case_id: int, key: str, data: dict[str, Any]) -> int:
+    from disclosure_engine.services.processes import start_process
+
+    return start_process(db, SYSTEM, case_id, key, data=data)["id"]
+
+
+def decided_id(db: Database, process_id: int) -> int | None:
+    from disclosure_engine.persistence.models import Decision
+
+    with db.transaction() as session:
+        return session.execute(select(Decision.id).where(Decision.process_id == process_id)
+                               .order_by(Decision.version.desc()).limit(1)).scalar_one_or_none()
+
+
+def _age_some_tasks(db: Database, rng: random.Random) -> None:
+    """Pretend a third of open work started weeks ago, so the overdue views have something in them."""
+    from datetime import timedelta
+
+    from disclosure_engine.persistence.models import utcnow
+
+    now = utcnow()
+    with db.transaction() as session:
+        for task in session.execute(select(HumanTask).where(HumanTask.status == "open")).scalars():
+            if rng.random() < 0.33 and task.due_at is not None:
+                shift = timedelta(days=rng.randint(3, 40), hours=rng.randint(0, 23))
+                task.created_at -= shift
+                task.due_at -= shift
+                for name in ("reminder_at", "escalate_at", "next_escalation_at"):
+                    if getattr(task, name) is not None:
+                        setattr(task, name, getattr(task, name) - shift)
 
 
 def _ensure_users(db: Database) -> dict[str, Actor]:
@@ -102,11 +153,15 @@ def _load_paths(path: Path) -> list[dict[str, Any]]:
 
 
 def _replay(db: Database, actors: dict[str, Actor], area: str, process_id: int, path: dict[str, Any],
-            rng: random.Random) -> tuple[int, int]:
-    """Complete the first k task steps of ``path``; k varies so processes sit in every state."""
+            rng: random.Random) -> tuple[int, int, str | None]:
+    """Complete the first k task steps of ``path``; k varies so processes sit in every state.
+
+    Returns (tasks completed, decisions recorded, end event if the process finished).
+    """
     steps = [s for s in path["steps"] if "task" in s and "expect_errors" not in s]
     stop = rng.randint(0, len(steps))
     done = decided = 0
+    end = None
     for step in steps[:stop]:
         with db.transaction() as session:
             task = session.execute(select(HumanTask).where(
@@ -118,9 +173,18 @@ def _replay(db: Database, actors: dict[str, Actor], area: str, process_id: int, 
             task_id = task.id
         actor = actors.get(f"{role}.{area}") or actors["admin"]
         try:
-            outcome = task_service.complete(db, actor, task_id, step.get("data", {}))
+            outcome = task_service.complete(db, actor, task_id, _dates(step.get("data", {})))
         except DisclosureError:
             break
         done += 1
         decided += 1 if outcome["decision_id"] else 0
-    return done, decided
+        end = outcome["process"]["end_event"] if outcome["process"]["status"] == "completed" else None
+    return done, decided, end
+
+
+def _dates(value: Any) -> Any:
+    """Path files write relative dates ($today+P14D); the demo resolves them against today."""
+    from disclosure_engine.engine.path_tests import _substitute
+    from disclosure_engine.persistence.models import utcnow
+
+    return _substitute(value, utcnow())

@@ -1,13 +1,14 @@
 """Start and inspect process instances of a case."""
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from disclosure_engine.domain.errors import Forbidden
+from disclosure_engine.domain.errors import Forbidden, ValidationFailed
 from disclosure_engine.domain.roles import Actor, Role
 from disclosure_engine.engine import runtime
 from disclosure_engine.persistence.db import Database
@@ -22,12 +23,18 @@ STARTER_ROLES = (Role.OFFICER, Role.CHAIR, Role.MANAGER, Role.ADMIN)
 
 
 def start_in_session(session: Session, actor: Actor, case: Case, key: str, *, version: int | None = None,
-                     trigger: str = "manual", now: datetime | None = None) -> ProcessInstance:
-    """Start ``key`` for ``case`` inside the caller's transaction (case creation uses this too)."""
+                     trigger: str = "manual", now: datetime | None = None,
+                     data: dict[str, Any] | None = None) -> ProcessInstance:
+    """Start ``key`` for ``case`` inside the caller's transaction (case creation uses this too).
+
+    ``data`` adds start fields a workflow needs (e.g. ``scheme_route`` for CSODS); the case's
+    own facts (ids, area, category, level) always come from the case and cannot be overridden.
+    """
     now = now or utcnow()
     definition = latest_definition(session, key, version)
     spec = compiled(definition)
-    wf = runtime.start_workflow(spec, start_data(case, trigger))
+    extra = check_start_data(data)
+    wf = runtime.start_workflow(spec, {**extra, **start_data(case, extra.get("trigger") or trigger)})
     instance = ProcessInstance(definition=definition, case_id=case.id, area_id=case.area_id,
                                status="waiting", state={}, started_at=now, started_by_id=actor.user_id,
                                updated_at=now)
@@ -40,14 +47,39 @@ def start_in_session(session: Session, actor: Actor, case: Case, key: str, *, ve
     return instance
 
 
-def start_process(db: Database, actor: Actor, case_id: int, key: str, *, version: int | None = None) -> dict[str, Any]:
+def start_process(db: Database, actor: Actor, case_id: int, key: str, *, version: int | None = None,
+                  data: dict[str, Any] | None = None) -> dict[str, Any]:
     """Start a workflow for a case the actor can see; returns the process view."""
     if not actor.has_role(*STARTER_ROLES):
         raise Forbidden("Your role may not start processes")
     with db.transaction() as session:
         case = visible_case(session, actor, case_id)
-        instance = start_in_session(session, actor, case, key, version=version)
+        instance = start_in_session(session, actor, case, key, version=version, data=data)
         return _view(session, instance)
+
+
+START_KEY = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+
+
+def check_start_data(data: Any) -> dict[str, Any]:
+    """Extra start fields: a flat object of short scalar values with snake_case names."""
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ValidationFailed("Start data must be an object", {"data": ["Send the start fields as an object"]})
+    errors: dict[str, list[str]] = {}
+    if len(data) > 30:
+        errors["data"] = ["At most 30 start fields"]
+    for key, value in data.items():
+        if not isinstance(key, str) or not START_KEY.match(key):
+            errors[f"data.{key}"] = ["Field names are lower-case letters, digits and '_'"]
+        elif value is not None and not isinstance(value, (str, int, float, bool)):
+            errors[f"data.{key}"] = ["Start fields hold text, numbers or yes/no values"]
+        elif isinstance(value, str) and len(value) > 500:
+            errors[f"data.{key}"] = ["At most 500 characters"]
+    if errors:
+        raise ValidationFailed("Invalid start data", errors)
+    return dict(data)
 
 
 def get_process(db: Database, actor: Actor, process_id: int) -> dict[str, Any]:

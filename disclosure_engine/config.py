@@ -69,7 +69,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     name = env.get("DISCLOSURE_ENV", "development")
     if name not in ENVIRONMENTS:
         raise BadInput(f"DISCLOSURE_ENV must be one of {', '.join(ENVIRONMENTS)}, got {name!r}")
-    instance_dir = Path(env.get("DISCLOSURE_INSTANCE_DIR", PROJECT_ROOT / "instance"))
+    instance_dir = Path(env.get("DISCLOSURE_INSTANCE_DIR") or PROJECT_ROOT / "instance")
     database_url = env.get("DATABASE_URL") or ""
     redis_url = env.get("REDIS_URL") or None
     secret = env.get("SECRET_KEY") or ""
@@ -91,7 +91,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         redis_url=redis_url,
         secret_key=secret,
         instance_dir=instance_dir,
-        workflows_dir=Path(env.get("WORKFLOWS_DIR", PROJECT_ROOT / "workflows")),
+        workflows_dir=Path(env.get("WORKFLOWS_DIR") or PROJECT_ROOT / "workflows"),
         max_upload_bytes=_int(env, "MAX_UPLOAD_BYTES", 2 * 1024 * 1024),
         expression_timeout_ms=_int(env, "EXPRESSION_TIMEOUT_MS", 200),
         sweep_seconds=_int(env, "SWEEP_SECONDS", 30),

@@ -65,11 +65,9 @@ class DecisionExport:
         writer = csv.writer(buffer, lineterminator="\r\n")
         writer.writerow(self.columns)
         yield _drain(buffer)
-        produced = 0
         for rows in self._batches():
             for d in rows:
                 writer.writerow(csv_row(d, self.columns))
-                produced += 1
             yield _drain(buffer)
 
     def _batches(self) -> Iterator[list[Decision]]:
@@ -79,9 +77,8 @@ class DecisionExport:
             with self.db.transaction() as session:
                 q = log_query(session, self.actor, **self.filters, max_id=self.max_id).order_by(Decision.id)
                 result = session.execute(q.execution_options(yield_per=self.batch)).scalars()
-                for part in result.partitions():
+                for part in result.partitions():  # the identity map holds rows weakly: freed per batch
                     yield list(part)
-                    session.expunge_all()
             return
         last = 0
         while True:

@@ -39,7 +39,7 @@ def list_cases(**query: Any) -> Any:
     return cases.list_cases(db(), current_actor(), **query)
 
 
-@blp.route("/<int:case_id>", methods=["GET"])
+@blp.route("/<int(max=2147483647):case_id>", methods=["GET"])
 @blp.response(200, s.CaseOut)
 @blp.errors(401, 403, 404)
 def get_case(case_id: int) -> Any:
@@ -47,7 +47,7 @@ def get_case(case_id: int) -> Any:
     return cases.get_case(db(), current_actor(), case_id)
 
 
-@blp.route("/<int:case_id>/processes", methods=["POST"])
+@blp.route("/<int(max=2147483647):case_id>/processes", methods=["POST"])
 @blp.arguments(s.ProcessStart)
 @blp.response(201, s.ProcessOut)
 @blp.errors(400, 401, 403, 404, 422)

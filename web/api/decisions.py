@@ -8,7 +8,10 @@ from flask import Response, request, url_for
 from disclosure_engine.services import decisions, exports
 from web.api import schemas as s
 from web.api.auth import current_actor, db
-from web.api.blueprint import ApiBlueprint
+from web.api.blueprint import ApiBlueprint, fast_json
+from disclosure_engine.domain.vocabulary import DECISION_FIELDS
+
+VOCABULARY_NULLS = dict.fromkeys((*DECISION_FIELDS, *decisions.CONTEXT_FIELDS))
 
 blp = ApiBlueprint("api_decisions", __name__, description="Decision records (append-only; corrections supersede)")
 
@@ -49,10 +52,17 @@ def list_decisions(format: str = "json", justification: str | None = None, inclu
             "Content-Disposition": f'attachment; filename="{export.filename()}"',
             "X-Export-Rows": str(export.count), "Cache-Control": "no-store",
             "X-Content-Type-Options": "nosniff"})
-    return decisions.decision_log(db(), actor, limit=limit, offset=offset, **filters)
+    page = decisions.decision_log(db(), actor, limit=limit, offset=offset, **filters)
+    page["items"] = [with_vocabulary(d) for d in page["items"]]
+    return fast_json(page)
 
 
-@blp.route("/<int:decision_id>", methods=["GET"])
+def with_vocabulary(view: dict[str, Any]) -> dict[str, Any]:
+    """Every vocabulary and context field present (null when not recorded), as the schema says."""
+    return {**VOCABULARY_NULLS, **view}
+
+
+@blp.route("/<int(max=2147483647):decision_id>", methods=["GET"])
 @blp.response(200, s.DecisionDetail)
 @blp.errors(401, 403, 404)
 def get_decision(decision_id: int) -> Any:
@@ -60,7 +70,7 @@ def get_decision(decision_id: int) -> Any:
     return decisions.get_decision(db(), current_actor(), decision_id)
 
 
-@blp.route("/<int:decision_id>/supersede", methods=["POST"])
+@blp.route("/<int(max=2147483647):decision_id>/supersede", methods=["POST"])
 @blp.arguments(s.SupersedeIn)
 @blp.response(201, s.DecisionOut)
 @blp.errors(400, 401, 403, 404, 409, 422)

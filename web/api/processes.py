@@ -11,7 +11,7 @@ from web.api.blueprint import ApiBlueprint
 blp = ApiBlueprint("api_processes", __name__, description="Running and finished workflow instances of a case")
 
 
-@blp.route("/<int:process_id>", methods=["GET"])
+@blp.route("/<int(max=2147483647):process_id>", methods=["GET"])
 @blp.response(200, s.ProcessOut)
 @blp.errors(401, 403, 404)
 def get_process(process_id: int) -> Any:

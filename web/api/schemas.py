@@ -426,10 +426,21 @@ class DiffFiles(Schema):
     changed = f.List(f.String())
 
 
+class FormFieldChanges(Schema):
+    added = f.List(f.String())
+    removed = f.List(f.String())
+    changed = f.List(f.String())
+
+
 class DiffOut(Schema):
     key = f.String()
     from_version = f.Integer(data_key="from")
     to_version = f.Integer(data_key="to")
+    from_hash = f.String()
+    to_hash = f.String()
+    layout_changed = f.List(f.String(), metadata={"description": "elements only moved on the diagram"})
+    forms = f.Dict(keys=f.String(), values=f.Nested(FormFieldChanges),
+                   metadata={"description": "form file -> fields added, removed, changed"})
     added = f.List(f.Nested(DiffElement))
     removed = f.List(f.Nested(DiffElement))
     changed = f.List(f.Nested(DiffChanged))

@@ -6,7 +6,7 @@ from typing import Any
 from disclosure_engine.services import tasks
 from web.api import schemas as s
 from web.api.auth import current_actor, db
-from web.api.blueprint import ApiBlueprint
+from web.api.blueprint import ApiBlueprint, fast_json
 
 blp = ApiBlueprint("api_tasks", __name__, description="User tasks: the inbox, forms, claiming and completing")
 
@@ -22,10 +22,10 @@ def list_tasks(**query: Any) -> Any:
     areas; ``all``: every task I may see. Items are task summaries (no ``form``/``data``;
     read ``GET /tasks/{id}`` for those).
     """
-    return tasks.list_tasks(db(), current_actor(), **query)
+    return fast_json(tasks.list_tasks(db(), current_actor(), **query))
 
 
-@blp.route("/<int:task_id>", methods=["GET"])
+@blp.route("/<int(max=2147483647):task_id>", methods=["GET"])
 @blp.response(200, s.TaskOut)
 @blp.errors(401, 403, 404)
 def get_task(task_id: int) -> Any:
@@ -33,7 +33,7 @@ def get_task(task_id: int) -> Any:
     return tasks.get_task(db(), current_actor(), task_id)
 
 
-@blp.route("/<int:task_id>/claim", methods=["POST"])
+@blp.route("/<int(max=2147483647):task_id>/claim", methods=["POST"])
 @blp.response(200, s.TaskSummary)
 @blp.errors(401, 403, 404, 409)
 def claim_task(task_id: int) -> Any:
@@ -41,7 +41,7 @@ def claim_task(task_id: int) -> Any:
     return tasks.claim(db(), current_actor(), task_id)
 
 
-@blp.route("/<int:task_id>/release", methods=["POST"])
+@blp.route("/<int(max=2147483647):task_id>/release", methods=["POST"])
 @blp.response(200, s.TaskSummary)
 @blp.errors(401, 403, 404, 409)
 def release_task(task_id: int) -> Any:
@@ -49,7 +49,7 @@ def release_task(task_id: int) -> Any:
     return tasks.release(db(), current_actor(), task_id)
 
 
-@blp.route("/<int:task_id>/draft", methods=["POST"])
+@blp.route("/<int(max=2147483647):task_id>/draft", methods=["POST"])
 @blp.arguments(s.TaskData)
 @blp.response(200, s.TaskOut)
 @blp.errors(400, 401, 403, 404, 409, 422)
@@ -58,7 +58,7 @@ def save_draft(body: dict[str, Any], task_id: int) -> Any:
     return tasks.save_draft(db(), current_actor(), task_id, body["data"])
 
 
-@blp.route("/<int:task_id>/complete", methods=["POST"])
+@blp.route("/<int(max=2147483647):task_id>/complete", methods=["POST"])
 @blp.arguments(s.TaskData)
 @blp.response(200, s.CompleteOut)
 @blp.errors(400, 401, 403, 404, 409, 422)

@@ -4,13 +4,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app, request
-from lxml import etree
 
 from disclosure_engine.domain.errors import BadInput, Forbidden, ValidationFailed
 from disclosure_engine.domain.roles import POLICY_ROLES
-from disclosure_engine.engine.bundle import BPMN_NS, SPIFF_NS
 from disclosure_engine.engine.problems import InvalidWorkflow
-from disclosure_engine.engine.xml_safety import parse_xml
 from disclosure_engine.services import workflows
 from web.api import schemas as s
 from web.api.auth import current_actor, db
@@ -90,7 +87,7 @@ def deploy() -> Any:
     return body, 201 if result.created else 200
 
 
-@blp.route("/<string:key>/versions/<int:version>", methods=["GET"])
+@blp.route("/<string:key>/versions/<int(max=2147483647):version>", methods=["GET"])
 @blp.response(200, s.WorkflowVersionDetail)
 @blp.errors(401, 404)
 def get_version(key: str, version: int) -> Any:
@@ -108,81 +105,22 @@ def diff(query: dict[str, Any], key: str) -> Any:
     An element is changed when its type, name or an extension property (form, role,
     deadline, escalation, instructions, condition, script, called decision) differs.
     """
-    old = workflows.get_version(db(), key, query["from_version"])
-    new = workflows.get_version(db(), key, query["to_version"])
-    return structural_diff(old, new)
+    result = workflows.diff_versions(db(), key, query["from_version"], query["to_version"])
+    return api_diff(result)
 
 
-# -- the diff (issue 5 moves a richer one into the engine) -----------------------------------
-
-def _elements(version: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    out: dict[str, dict[str, Any]] = {}
-    for name, text in sorted(version["content"].items()):
-        if not name.lower().endswith(".bpmn"):
-            continue
-        try:
-            root = parse_xml(text.encode("utf-8"), path=name)
-        except InvalidWorkflow:
-            continue
-        for el in root.iter():
-            if not isinstance(el.tag, str) or etree.QName(el).namespace != BPMN_NS or not el.get("id"):
-                continue
-            kind = etree.QName(el).localname
-            if kind in ("definitions", "extensionElements"):
-                continue
-            out.setdefault(el.get("id"), {"id": el.get("id"), "type": kind, "name": el.get("name"),
-                                          "props": _props(el)})
-    return out
-
-
-def _props(el: Any) -> dict[str, Any]:
-    props: dict[str, Any] = {}
-    for attr in ("sourceRef", "targetRef", "default", "calledElement", "attachedToRef"):
-        if el.get(attr) is not None:
-            props[attr] = el.get(attr)
-    ext = el.find(f"{{{BPMN_NS}}}extensionElements")
-    if ext is not None:
-        for prop in ext.iter(f"{{{SPIFF_NS}}}property"):
-            props[f"property:{prop.get('name')}"] = prop.get("value")
-        for tag in ("instructionsForEndUser", "calledDecisionId", "preScript", "postScript"):
-            node = ext.find(f"{{{SPIFF_NS}}}{tag}")
-            if node is not None:
-                props[tag] = (node.text or "").strip()
-    timer = f"{{{BPMN_NS}}}timerEventDefinition/{{{BPMN_NS}}}"
-    for label, path in (("condition", f"{{{BPMN_NS}}}conditionExpression"), ("script", f"{{{BPMN_NS}}}script"),
-                        ("timeDuration", timer + "timeDuration"), ("timeDate", timer + "timeDate"),
-                        ("timeCycle", timer + "timeCycle")):
-        node = el.find(path)
-        if node is not None:
-            props[label] = (node.text or "").strip()
-    return props
-
-
-def structural_diff(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
-    a, b = _elements(old), _elements(new)
-    changed = []
-    for ident in sorted(set(a) & set(b)):
-        x, y = a[ident], b[ident]
-        changes: dict[str, dict[str, Any]] = {}
-        for field in ("type", "name"):
-            if x[field] != y[field]:
-                changes[field] = {"before": x[field], "after": y[field]}
-        for prop in sorted(set(x["props"]) | set(y["props"])):
-            if x["props"].get(prop) != y["props"].get(prop):
-                changes[prop] = {"before": x["props"].get(prop), "after": y["props"].get(prop)}
-        if changes:
-            changed.append({"id": ident, "type": y["type"], "name": y["name"], "changes": changes})
-
+def api_diff(result: dict[str, Any]) -> dict[str, Any]:
+    """The engine's element diff in the API's shape: added / removed / changed lists."""
     def brief(e: dict[str, Any]) -> dict[str, Any]:
-        return {"id": e["id"], "type": e["type"], "name": e["name"]}
+        return {"id": e["element_id"], "type": e["kind"], "name": e["name"]}
 
-    old_files, new_files = old["content"], new["content"]
+    elements = result["elements"]
     return {
-        "key": new["key"], "from_version": old["version"], "to_version": new["version"],
-        "added": [brief(b[i]) for i in sorted(set(b) - set(a))],
-        "removed": [brief(a[i]) for i in sorted(set(a) - set(b))],
-        "changed": changed,
-        "files": {"added": sorted(set(new_files) - set(old_files)),
-                  "removed": sorted(set(old_files) - set(new_files)),
-                  "changed": sorted(n for n in set(old_files) & set(new_files) if old_files[n] != new_files[n])},
+        "key": result["key"], "from_version": result["from"], "to_version": result["to"],
+        "from_hash": result["from_hash"], "to_hash": result["to_hash"],
+        "added": [brief(e) for e in elements if e["change"] == "added"],
+        "removed": [brief(e) for e in elements if e["change"] == "removed"],
+        "changed": [{**brief(e), "changes": {c["field"]: {"before": c["old"], "after": c["new"]} for c in e["fields"]}}
+                    for e in elements if e["change"] == "changed"],
+        "layout_changed": result["layout_changed"], "forms": result["forms"], "files": result["files"],
     }

@@ -14,7 +14,8 @@ class Decision(Base):
     __tablename__ = "decision"
     __table_args__ = (
         UniqueConstraint("process_id", "version"),
-        Index("ix_decision_log", "area_id", "decided_at"),
+        Index("ix_decision_log", "area_id", "decided_at", "id"),
+        Index("ix_decision_decided", "decided_at", "id"),
         Index("ix_decision_outcome", "outcome", "decided_at"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -1,0 +1,89 @@
+"""GET /decisions?format=csv: streamed, justified, audited, same filters and area scope as the log."""
+from __future__ import annotations
+
+import csv
+import io
+
+from disclosure_engine.domain.roles import SYSTEM
+from disclosure_engine.domain.vocabulary import DECISION_FIELDS
+from disclosure_engine.services import audit, exports
+
+from .conftest import case_body, run_to_decision
+
+JUSTIFICATION = "Quarterly MAPPA performance review for the SMB, March 2026."
+
+
+def _rows(resp):
+    return list(csv.DictReader(io.StringIO(resp.get_data(as_text=True))))
+
+
+def test_csv_export_streams_with_headers_rows_and_audit(clients, decided, db):
+    resp = clients["manager"].get(f"/api/v1/decisions?format=csv&justification={JUSTIFICATION}")
+    assert resp.status_code == 200
+    assert resp.is_streamed
+    assert resp.mimetype == "text/csv"
+    assert resp.headers["Content-Disposition"].startswith('attachment; filename="decisions-')
+    assert resp.headers["X-Export-Rows"] == "1"
+    rows = _rows(resp)
+    assert len(rows) == 1
+    row = rows[0]
+    assert set(DECISION_FIELDS) <= set(row)
+    assert row["id"] == str(decided["decision_id"]) and row["decision"] == "disclose" and row["area"] == "kent"
+    assert row["decided_by"] == "officer.kent" and row["case_reference"] == "KNT-2026-000001"
+    [event] = audit.list_events(db, SYSTEM, action="decisions.exported")
+    assert event["justification"] == JUSTIFICATION and event["actor_name"] == "manager.kent"
+    assert event["detail"]["rows"] == 1 and event["detail"]["filters"] == {"current_only": True}
+
+
+def test_csv_export_header_justification_filters_and_scope(clients, decided, db):
+    headers = {"X-Justification": JUSTIFICATION}
+    none = clients["manager"].get("/api/v1/decisions?format=csv&outcome=defer", headers=headers)
+    assert none.status_code == 200 and _rows(none) == [] and none.headers["X-Export-Rows"] == "0"
+    other_area = clients["essex_manager"].get("/api/v1/decisions?format=csv", headers=headers)
+    assert _rows(other_area) == []
+    national = clients["auditor"].get("/api/v1/decisions?format=csv&area=kent&presumption_applied=true",
+                                      headers=headers)
+    assert len(_rows(national)) == 1
+    events = audit.list_events(db, SYSTEM, action="decisions.exported")
+    assert {"area": "kent", "presumption_applied": True, "current_only": True} in [e["detail"]["filters"] for e in events]
+
+
+def test_csv_export_needs_a_justification_and_an_exporting_role(clients, decided, db):
+    for url in ("/api/v1/decisions?format=csv", "/api/v1/decisions?format=csv&justification=n/a"):
+        resp = clients["manager"].get(url)
+        assert resp.status_code == 422 and "justification" in resp.get_json()["errors"]
+    assert clients["officer"].get(f"/api/v1/decisions?format=csv&justification={JUSTIFICATION}").status_code == 403
+    assert clients["anonymous"].get(f"/api/v1/decisions?format=csv&justification={JUSTIFICATION}").status_code == 401
+    assert audit.list_events(db, SYSTEM, action="decisions.exported") == []
+
+
+def test_csv_cells_neutralise_formulas():
+    assert exports.cell("=HYPERLINK(\"x\")") == "'=HYPERLINK(\"x\")"
+    assert exports.cell("-12") == "-12" and exports.cell("@cmd") == "'@cmd"
+    assert exports.cell(["a", "b"]) == '["a", "b"]' and exports.cell(True) == "true" and exports.cell(None) == ""
+
+
+def test_export_in_batches_is_a_fixed_snapshot(clients, decided, db):
+    """Small batches exercise the keyset/yield_per paging; a correction made after the count
+    does not change what the export streams."""
+    manager = clients["manager"]
+    second = manager.post("/api/v1/cases", json=case_body("KNT-2026-000002"))
+    run_to_decision(clients, second.get_json())
+    actor = _actor(db, "manager.kent")
+    export = exports.export_decisions(db, actor, justification=JUSTIFICATION, batch=1)
+    assert export.count == 2
+    manager.post(f"/api/v1/decisions/{decided['decision_id']}/supersede",
+                 json={"changes": {"legal_basis": "common_law"}, "reason": "Corrected after the export began."})
+    text = "".join(export.chunks())
+    ids = [r["id"] for r in csv.DictReader(io.StringIO(text))]
+    assert len(ids) == 2 and str(decided["decision_id"]) in ids
+
+
+def _actor(db, username):
+    from sqlalchemy import select
+
+    from disclosure_engine.persistence.models import User
+    from disclosure_engine.services.users import actor_for
+
+    with db.transaction() as s:
+        return actor_for(s.execute(select(User).where(User.username == username)).scalar_one())

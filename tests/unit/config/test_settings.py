@@ -1,0 +1,44 @@
+"""Settings come from the environment; production refuses embedded defaults."""
+from __future__ import annotations
+
+import pytest
+
+from disclosure_engine.config import PROJECT_ROOT, load_settings
+from disclosure_engine.domain.errors import BadInput
+
+
+def test_defaults_are_zero_set_up(tmp_path):
+    s = load_settings({"DISCLOSURE_INSTANCE_DIR": str(tmp_path)})
+    assert s.database_url == f"sqlite:///{tmp_path / 'disclosure.db'}"
+    assert s.redis_url is None and len(s.secret_key) >= 32
+    assert (tmp_path / "secret_key").read_text() == s.secret_key, "kept across restarts"
+    assert load_settings({"DISCLOSURE_INSTANCE_DIR": str(tmp_path)}).secret_key == s.secret_key
+
+
+def test_empty_values_mean_unset():
+    s = load_settings({"DISCLOSURE_INSTANCE_DIR": "", "WORKFLOWS_DIR": "", "SECRET_KEY": "x" * 40})
+    assert s.instance_dir == PROJECT_ROOT / "instance"
+    assert s.workflows_dir == PROJECT_ROOT / "workflows"
+
+
+def test_platform_database_urls_use_psycopg():
+    s = load_settings({"DATABASE_URL": "postgres://app@db:5432/de", "SECRET_KEY": "x" * 40})
+    assert s.database_url == "postgresql+psycopg://app@db:5432/de"
+
+
+@pytest.mark.parametrize("env,needle", [
+    ({}, "DATABASE_URL"),
+    ({"DATABASE_URL": "sqlite:///x.db"}, "DATABASE_URL"),
+    ({"DATABASE_URL": "postgresql://a@b/c"}, "REDIS_URL"),
+    ({"DATABASE_URL": "postgresql://a@b/c", "REDIS_URL": "redis://r:6379/0", "SECRET_KEY": "short"}, "SECRET_KEY"),
+])
+def test_production_refuses_embedded_defaults(env, needle):
+    with pytest.raises(BadInput, match=needle):
+        load_settings({"DISCLOSURE_ENV": "production", **env})
+
+
+def test_bad_values_are_one_line_errors():
+    with pytest.raises(BadInput, match="SWEEP_SECONDS"):
+        load_settings({"SWEEP_SECONDS": "often", "SECRET_KEY": "x" * 40})
+    with pytest.raises(BadInput, match="DISCLOSURE_ENV"):
+        load_settings({"DISCLOSURE_ENV": "staging"})

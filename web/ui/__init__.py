@@ -13,7 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, g, render_template, request, send_from_directory
+from flask import Flask, Response, render_template, request, send_from_directory
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from werkzeug.exceptions import HTTPException
@@ -77,14 +77,20 @@ def _register_assets(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from web.ui import auth, views_admin, views_cases, views_decisions, views_tasks
 
-    app.register_blueprint(auth.bp)
     blueprints = [views_tasks.bp, views_cases.bp, views_decisions.bp, views_admin.work_bp,
                   views_admin.audit_bp, views_admin.workflows_bp]
     if notifications_available():
         blueprints.append(views_admin.notifications_bp)
     for bp in blueprints:
-        bp.before_request(auth.require_actor)
+        if not getattr(bp, "_ui_setup_done", False):  # blueprints are module singletons: set up once
+            bp.before_request(auth.require_actor)
+            bp.register_error_handler(DisclosureError, _service_error)
+            bp._ui_setup_done = True  # type: ignore[attr-defined]
         app.register_blueprint(bp)
+    if not getattr(auth.bp, "_ui_setup_done", False):
+        auth.bp.register_error_handler(DisclosureError, _service_error)
+        auth.bp._ui_setup_done = True  # type: ignore[attr-defined]
+    app.register_blueprint(auth.bp)
 
     @app.context_processor
     def _page_globals() -> dict[str, Any]:
@@ -112,6 +118,17 @@ def render_error(status: int, message: str | None = None) -> tuple[str, int]:
     return render_template("error.html", title=title, message=message or default, status=status), status
 
 
+def _service_error(exc: DisclosureError) -> Any:
+    if isinstance(exc, NotFound):
+        return render_error(404)
+    if isinstance(exc, Forbidden):
+        return render_error(403, exc.message)
+    if isinstance(exc, Conflict):
+        return render_error(409, exc.message)
+    return render_error(exc.status if exc.status in ERROR_PAGES else 500,
+                        exc.message if exc.status < 500 else None)
+
+
 def _register_errors(app: Flask) -> None:
     from flask import jsonify
 
@@ -125,27 +142,13 @@ def _register_errors(app: Flask) -> None:
         return render_error(400, "The form had expired or was sent from somewhere else. Go back, reload the "
                                  "page and try again.")
 
-    def _service_error(exc: DisclosureError) -> Any:
-        if isinstance(exc, NotFound):
-            return render_error(404)
-        if isinstance(exc, Forbidden):
-            return render_error(403, exc.message)
-        if isinstance(exc, Conflict):
-            return render_error(409, exc.message)
-        return render_error(exc.status if exc.status in ERROR_PAGES else 500,
-                            exc.message if exc.status < 500 else None)
-
-    for bp_name in ("tasks", "cases", "decisions", "work", "audit", "workflows", "notifications", "auth"):
-        if bp_name in app.blueprints:
-            app.blueprints[bp_name].register_error_handler(DisclosureError, _service_error)
-
     def _http(exc: HTTPException) -> Any:
         if _api_request():
             return json_error(exc.code or 500, exc.description or exc.name)
         return render_error(exc.code or 500)
 
     for code in (404, 405, 413):
-        if code not in (app.error_handler_spec.get(None, {}).get(code) or {}):
+        if not app.error_handler_spec.get(None, {}).get(code):
             app.register_error_handler(code, _http)
 
     @app.errorhandler(500)

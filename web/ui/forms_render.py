@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from disclosure_engine.domain.forms import FORM_KEY, coerce_submission
 from disclosure_engine.domain.vocabulary import is_reason_field

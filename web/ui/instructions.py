@@ -30,6 +30,7 @@ _CLASSES = {
     "<blockquote>": '<div class="govuk-inset-text">', "</blockquote>": "</div>",
     "<table>": '<table class="govuk-table">',
 }
+_TAGS = re.compile("|".join(re.escape(tag) for tag in _CLASSES))
 
 
 def _lookup(data: Mapping[str, Any], path: str) -> Any:
@@ -64,8 +65,7 @@ def render_instructions(source: str | None, data: Mapping[str, Any]) -> Markup:
         return f"PLACEHOLDERQ{len(values) - 1}Q"
 
     html = _md.render(_PLACEHOLDER.sub(stash, source))
-    for old, new in _CLASSES.items():
-        html = html.replace(old, new)
+    html = _TAGS.sub(lambda m: _CLASSES[m.group(0)], html)
     html = re.sub(r'<a href="', '<a class="govuk-link" rel="noreferrer noopener" href="', html)
     html = re.sub(r"PLACEHOLDERQ(\d+)Q", lambda m: str(escape(values[int(m.group(1))])), html)
     return Markup(html)

@@ -20,19 +20,17 @@ from disclosure_engine.persistence.models import (
     Area,
     AuditEvent,
     Case,
-    Decision,
     HumanTask,
     ProcessInstance,
     User,
     utcnow,
 )
 from disclosure_engine.services.access import (
-    require_case_role,
     visible_area_ids,
     visible_case,
     visible_task,
 )
-from disclosure_engine.services.decisions import _log_query, case_decisions
+from disclosure_engine.services.decisions import case_decisions
 from disclosure_engine.services.users import actor_for
 from disclosure_engine.services.views import decision_view
 from disclosure_engine.services.workflows import compiled
@@ -103,35 +101,6 @@ def case_viewers(db: Database, actor: Actor, case_id: int, *, limit: int = 100) 
             .order_by(AuditEvent.seq.desc()).limit(limit)).scalars()
         return [{"who": e.actor_name, "when": e.occurred_at, "justification": e.justification,
                  "source": e.source} for e in rows]
-
-
-def _yes_no(value: str | None) -> bool | None:
-    return {"yes": True, "no": False}.get((value or "").strip().lower())
-
-
-def decision_log(db: Database, actor: Actor, *, area: str | None = None, outcome: str | None = None,
-                 date_from: date | None = None, date_to: date | None = None, workflow: str | None = None,
-                 officer: str | None = None, presumption: str | None = None, overdue: str | None = None,
-                 limit: int = 25, offset: int = 0) -> dict[str, Any]:
-    """The decision log page: current versions, newest first, with a total for pagination.
-
-    Builds on ``services.decisions._log_query`` (area scoping, area/outcome/date/workflow
-    filters) and adds the officer, presumption-applied and overdue-at-decision filters.
-    """
-    require_case_role(actor)
-    with db.transaction() as session:
-        q = _log_query(session, actor, area=area, outcome=outcome, date_from=date_from, date_to=date_to,
-                       workflow=workflow, current_only=True)
-        if officer:
-            q = q.where(Decision.decided_by_name == officer.strip().lower())
-        if _yes_no(presumption) is not None:
-            q = q.where(Decision.presumption_applies.is_(_yes_no(presumption)))
-        if _yes_no(overdue) is not None:
-            q = q.where(Decision.overdue_at_decision.is_(_yes_no(overdue)))
-        total = session.execute(select(func.count()).select_from(q.subquery())).scalar_one()
-        rows = session.execute(q.order_by(Decision.decided_at.desc(), Decision.id.desc())
-                               .limit(min(max(limit, 1), 200)).offset(max(offset, 0))).scalars()
-        return {"items": [decision_view(d) for d in rows], "total": total}
 
 
 def escalated_tasks(db: Database, actor: Actor, *, limit: int = 25, offset: int = 0,

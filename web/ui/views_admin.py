@@ -142,3 +142,15 @@ def index_notifications() -> Any:
 
 
 notifications_bp.add_url_rule("/notifications", endpoint="index", view_func=index_notifications)
+
+
+def read_all_notifications() -> Any:
+    from disclosure_engine.services import notifications
+
+    count = notifications.mark_all_read(db(), g.actor)
+    flash(f"{count} notification{'s' if count != 1 else ''} marked as read.", "success")
+    return redirect(url_for("notifications.index"))
+
+
+notifications_bp.add_url_rule("/notifications/read-all", endpoint="read_all", view_func=read_all_notifications,
+                              methods=["POST"])

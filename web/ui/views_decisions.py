@@ -14,7 +14,6 @@ from disclosure_engine.domain.errors import ValidationFailed
 from disclosure_engine.domain.vocabulary import DECISION_FIELDS, DECISION_OUTCOMES
 from disclosure_engine.services import decisions as decision_service
 from disclosure_engine.services.workflows import SHIPPED_KEYS
-from web.ui import queries
 from web.ui.auth import db
 from web.ui.filters import page_number, pagination
 
@@ -61,11 +60,11 @@ def _filters() -> tuple[dict[str, str], dict[str, Any], dict[str, list[str]]]:
         "outcome": raw["outcome"] if raw["outcome"] in DECISION_OUTCOMES else None,
         "workflow": raw["workflow"] or None,
         "date_from": _date(raw["from"], "from", errors), "date_to": _date(raw["to"], "to", errors),
-        "officer": raw["officer"] or None,
-        "presumption": raw["presumption"] if raw["presumption"] in ("yes", "no") else None,
-        "overdue": raw["overdue"] if raw["overdue"] in ("yes", "no") else None,
+        "officer": raw["officer"].lower() or None,
+        "presumption_applied": {"yes": True, "no": False}.get(raw["presumption"]),
+        "overdue_at_decision": {"yes": True, "no": False}.get(raw["overdue"]),
     }
-    return raw, parsed, errors
+    return raw, {k: v for k, v in parsed.items() if v is not None}, errors
 
 
 def _areas() -> list[tuple[str, str]]:
@@ -77,7 +76,7 @@ def _areas() -> list[tuple[str, str]]:
 def log() -> Any:
     raw, parsed, errors = _filters()
     page = page_number()
-    result = queries.decision_log(db(), g.actor, limit=PER_PAGE, offset=(page - 1) * PER_PAGE, **parsed)
+    result = decision_service.decision_log(db(), g.actor, limit=PER_PAGE, offset=(page - 1) * PER_PAGE, **parsed)
     query = urlencode({k: v for k, v in raw.items() if v})
     return render_template("decision_log.html", filters=raw, errors=errors, decisions=result["items"],
                            total=result["total"], areas=_areas(), outcomes=DECISION_OUTCOMES,
@@ -86,11 +85,21 @@ def log() -> Any:
 
 
 def _export_function() -> Any:
+    """``(db, actor, *, justification, **filters) -> Iterator[str]`` from services.exports, or None."""
     try:
         from disclosure_engine.services import exports
     except ImportError:
         return None
-    return getattr(exports, "stream_decisions_csv", None)
+    if hasattr(exports, "stream_decisions_csv"):
+        return exports.stream_decisions_csv
+    if hasattr(exports, "export_decisions"):
+        def stream(db_: Any, actor: Any, *, justification: str, **filters: Any) -> Iterator[str]:
+            # checked, counted and audited here, before the first row is produced
+            export = exports.export_decisions(db_, actor, justification=justification,
+                                              source=request.remote_addr, **filters)
+            return export.chunks()
+        return stream
+    return None
 
 
 @bp.route("/decisions/export", methods=["GET", "POST"])
@@ -102,9 +111,8 @@ def export() -> Any:
         if not justification:
             errors["justification"] = ["Enter why you need this export"]
         else:
-            filters = {k: v for k, v in parsed.items() if v is not None}
             try:
-                rows: Iterator[str] = iter(stream(db(), g.actor, justification=justification, **filters))
+                rows: Iterator[str] = iter(stream(db(), g.actor, justification=justification, **parsed))
                 first = next(rows, "")
             except ValidationFailed as exc:
                 errors = exc.errors or {"justification": [exc.message]}

@@ -5,7 +5,7 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
 
-from disclosure_engine.domain.errors import Conflict, NotFound, ValidationFailed
+from disclosure_engine.domain.errors import NotFound, ValidationFailed
 from disclosure_engine.domain.roles import SUPERVISOR_ROLES
 from disclosure_engine.services import assignment
 from disclosure_engine.services import cases as case_service
@@ -122,7 +122,11 @@ def _render_task(task: dict[str, Any], ctx: dict[str, Any], *, values: dict[str,
 def task(task_id: int) -> Any:
     task = task_service.get_task(db(), g.actor, task_id)
     ctx = queries.task_context(db(), g.actor, task_id)
-    return _render_task(task, ctx, values=dict(task.get("data") or {}))
+    values = dict(task.get("data") or {})
+    if task["status"] == "open" and not values:  # a fresh form starts from the policy's defaults
+        values = {name: prop["default"] for name, prop in ((task.get("form") or {}).get("properties") or {}).items()
+                  if isinstance(prop, dict) and "default" in prop and not prop.get("readOnly")}
+    return _render_task(task, ctx, values=values)
 
 
 @bp.post("/tasks/<int:task_id>")

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import Any
 
 from redis import RedisError
@@ -57,6 +58,24 @@ class SweepTicker(threading.Thread):
         client.close()
 
 
+def wait_for_redis(url: str, *, max_delay: float = 30.0) -> None:
+    """Block until Redis answers (RQ only retries once a worker is running; a worker started
+    while Redis is down would otherwise exit)."""
+    client = web_redis(url)
+    delay = 1.0
+    try:
+        while True:
+            try:
+                client.ping()
+                return
+            except (RedisError, OSError) as exc:
+                log.warning("redis unavailable (%s); retrying in %.0f s", exc, delay)
+                time.sleep(delay)
+                delay = min(delay * 2, max_delay)
+    finally:
+        client.close()
+
+
 def run_worker(settings: Settings, url: str, *, burst: bool = False, sweep: bool = True,
                name: str | None = None, worker_ttl: int = DEFAULT_WORKER_TTL,
                maintenance_interval: int = DEFAULT_MAINTENANCE_INTERVAL,
@@ -65,7 +84,8 @@ def run_worker(settings: Settings, url: str, *, burst: bool = False, sweep: bool
     """Run until stopped (SIGTERM/SIGINT: warm shutdown after the current job), or with
     ``burst`` until the queue is empty. Returns whether any job ran."""
     tasks.set_runtime(settings)
-    connection = worker_redis(url)
+    wait_for_redis(url)
+    connection = worker_redis(url)  # re-made after each restart below
     queue = queue_for(connection)
     ticker: SweepTicker | None = None
     if sweep and not burst:
@@ -76,15 +96,34 @@ def run_worker(settings: Settings, url: str, *, burst: bool = False, sweep: bool
             log.warning("redis unavailable at start (%s); sweeps start when it returns", exc)
         ticker = SweepTicker(url, settings.sweep_seconds)
         ticker.start()
-    worker_kwargs: dict[str, Any] = dict(connection=connection, worker_ttl=worker_ttl,
-                                         maintenance_interval=maintenance_interval,
+    worker_kwargs: dict[str, Any] = dict(worker_ttl=worker_ttl, maintenance_interval=maintenance_interval,
                                          job_monitoring_interval=job_monitoring_interval)
-    if name:
-        worker_kwargs["name"] = name
-    worker = SimpleWorker([queue], **worker_kwargs)
+    restarts = 0
     try:
-        return worker.work(burst=burst, with_scheduler=sweep, logging_level=logging_level,
-                           max_jobs=max_jobs)
+        while True:
+            if restarts:
+                wait_for_redis(url)
+                connection = worker_redis(url)
+                queue = queue_for(connection)
+            if name:
+                worker_kwargs["name"] = name if not restarts else f"{name}-r{restarts}"
+            worker = SimpleWorker([queue], connection=connection, **worker_kwargs)
+            try:
+                return worker.work(burst=burst, with_scheduler=sweep, logging_level=logging_level,
+                                   max_jobs=max_jobs)
+            except (RedisError, OSError) as exc:
+                # RQ quits when Redis vanishes while it finishes a job; the job's work is
+                # already committed in the database (or rolled back), so start again
+                if burst:
+                    raise
+                restarts += 1
+                log.warning("lost Redis (%s: %s); restarting the worker loop", type(exc).__name__, exc)
+                if worker.scheduler is not None:
+                    try:
+                        worker.stop_scheduler()
+                    except Exception:  # noqa: BLE001 - best effort; the lock expires by itself
+                        pass
+                time.sleep(1)
     finally:
         if ticker is not None:
             ticker.stopped.set()

@@ -45,7 +45,6 @@ from disclosure_engine.persistence.models import (LEVEL_ESCALATED, LEVEL_NAMES, 
                                                   HumanTask, utcnow)
 from disclosure_engine.services import audit, notifications
 from disclosure_engine.services.access import visible_area_ids, visible_task
-from disclosure_engine.services.notifications import Recipient
 
 log = logging.getLogger(__name__)
 
@@ -162,61 +161,77 @@ def escalate_task(db: Database, task_id: int, now: datetime | None = None, *,
 
 def _escalate_locked(session: Session, task_id: int, now: datetime, settings: Settings | None,
                      result: TaskEscalation) -> None:
-    task = session.execute(select(HumanTask).where(HumanTask.id == task_id).with_for_update()
-                           .execution_options(populate_existing=True)).scalar_one_or_none()
-    if task is None or task.status != "open":
+    """Few round trips on purpose (this runs once per task per level, 10,000s at a time)."""
+    found = session.execute(
+        select(HumanTask, Case.reference, Area.slug).join(Case, Case.id == HumanTask.case_id)
+        .join(Area, Area.id == HumanTask.area_id).where(HumanTask.id == task_id)
+        .with_for_update(of=HumanTask).execution_options(populate_existing=True)).one_or_none()
+    if found is None:
         return
-    case_ref, area = session.execute(
-        select(Case.reference, Area.slug).join(Area, Area.id == Case.area_id)
-        .where(Case.id == task.case_id)).one()
-    email = bool(settings and settings.smtp_host)
-    link = notifications.task_link(settings, task.id)
-    done: list[tuple[StepDone, list[int], dict[str, Any]]] = []
+    task, case_ref, area = found
+    if task.status != "open":
+        return
+    due: list[tuple[int, datetime]] = []
+    original_level = task.escalation_level
     while (step := next_step(task, now)) is not None and step[1] <= now:
-        level, scheduled = step
-        role, recipients = _recipients(session, task, level)
-        # the UNIQUE (task_id, level) key fires here if another transaction recorded this step
-        step_id = session.execute(insert(EscalationStep).returning(EscalationStep.id), [{
-            "task_id": task.id, "level": level, "kind": LEVEL_NAMES[level], "area_id": task.area_id,
-            "target_role": role, "target_user_id": task.assignee_id if level == LEVEL_REMINDED else None,
-            "scheduled_at": scheduled, "occurred_at": now, "recipients": len(recipients)}]).scalar_one()
-        subject, body = _message(level, task, case_ref, area)
-        email_ids = notifications.notify_many(session, recipients, kind=f"task.{LEVEL_NAMES[level]}",
-                                              subject=subject, body=body, link=link, task_id=task.id,
-                                              step_id=step_id, email=email, now=now)
-        if not recipients:
-            log.warning("task %s %s: nobody holds role %s in %s", task.id, LEVEL_NAMES[level], role, area)
-        task.escalation_level = level
-        done.append((StepDone(task.id, level, LEVEL_NAMES[level], step_id, len(recipients)), email_ids, {
+        due.append(step)
+        task.escalation_level = step[0]
+    following = next_step(task, now)
+    task.escalation_level = original_level
+    with session.no_autoflush:
+        task.next_escalation_at = following[1] if following else None
+        if not due:
+            return
+        roles = {_target_role(task, level) for level, _ in due} - {None}
+        by_role = notifications.users_with_roles(session, task.area_id, roles)
+        assignee = (notifications.users_by_id(session, [task.assignee_id])
+                    if task.assignee_id is not None else [])
+        plan = []
+        for level, scheduled in due:
+            role = _target_role(task, level)
+            recipients = list(assignee) if level == LEVEL_REMINDED and assignee else list(by_role.get(role, []))
+            if level == LEVEL_REMINDED and task.assignee_id is not None:
+                role = None
+            if level == LEVEL_OVERDUE:
+                recipients += [a for a in assignee if all(a.id != r.id for r in recipients)]
+            if not recipients:
+                log.warning("task %s %s: nobody holds role %s in %s", task.id, LEVEL_NAMES[level], role, area)
+            plan.append((level, scheduled, role, recipients))
+        # the UNIQUE (task_id, level) key fires here if another transaction recorded a step
+        step_ids = list(session.execute(
+            insert(EscalationStep).returning(EscalationStep.id, sort_by_parameter_order=True),
+            [{"task_id": task.id, "level": level, "kind": LEVEL_NAMES[level], "area_id": task.area_id,
+              "target_role": role,
+              "target_user_id": task.assignee_id if level == LEVEL_REMINDED else None,
+              "scheduled_at": scheduled, "occurred_at": now, "recipients": len(recipients)}
+             for level, scheduled, role, recipients in plan]).scalars())
+        link = notifications.task_link(settings, task.id)
+        messages = []
+        for (level, _scheduled, _role, recipients), step_id in zip(plan, step_ids):
+            subject, body = _message(level, task, case_ref, area)
+            messages.append((recipients, dict(kind=f"task.{LEVEL_NAMES[level]}", subject=subject, body=body,
+                                              link=link, task_id=task.id, step_id=step_id)))
+        result.email_ids = notifications.notify_batch(session, messages, email=bool(settings and settings.smtp_host),
+                                                      now=now)
+        task.escalation_level = plan[-1][0]
+    session.flush()
+    # the audit head is a single row every writer locks: take it last, hold it briefly
+    for (level, scheduled, role, recipients), step_id in zip(plan, step_ids):
+        audit.record(session, SYSTEM, AUDIT_ACTIONS[level], "task", task.id, area=area, now=now, detail={
             "level": level, "step_id": step_id, "scheduled_at": scheduled.isoformat(),
             "due_at": task.due_at.isoformat() if task.due_at else None, "target_role": role,
             "recipients": [r.username for r in recipients], "case_id": task.case_id,
-            "process_id": task.instance_id}))
-    following = next_step(task, now)
-    task.next_escalation_at = following[1] if following else None
-    if not done:
-        return
-    session.flush()
-    # the audit head is a single row every writer locks: take it last, hold it briefly
-    for step_done, _ids, detail in done:
-        audit.record(session, SYSTEM, AUDIT_ACTIONS[step_done.level], "task", task.id, area=area,
-                     detail=detail, now=now)
-    result.steps = [d for d, _, _ in done]
-    result.email_ids = [i for _, ids, _ in done for i in ids]
+            "process_id": task.instance_id})
+    result.steps = [StepDone(task.id, level, LEVEL_NAMES[level], step_id, len(recipients))
+                    for (level, _s, _r, recipients), step_id in zip(plan, step_ids)]
 
 
-def _recipients(session: Session, task: HumanTask, level: int) -> tuple[str | None, list[Recipient]]:
+def _target_role(task: HumanTask, level: int) -> str:
     if level == LEVEL_REMINDED:
-        if task.assignee_id is not None:
-            return None, notifications.users_by_id(session, [task.assignee_id])
-        return task.candidate_role, notifications.users_with_role(session, task.area_id, task.candidate_role)
+        return task.candidate_role
     if level == LEVEL_OVERDUE:
-        users = notifications.users_with_role(session, task.area_id, Role.MANAGER.value)
-        if task.assignee_id is not None and all(u.id != task.assignee_id for u in users):
-            users += notifications.users_by_id(session, [task.assignee_id])
-        return Role.MANAGER.value, users
-    role = task.escalate_to_role or DEFAULT_ESCALATE_TO_ROLE
-    return role, notifications.users_with_role(session, task.area_id, role)
+        return Role.MANAGER.value
+    return task.escalate_to_role or DEFAULT_ESCALATE_TO_ROLE
 
 
 def _when(value: datetime | None) -> str:

@@ -63,9 +63,39 @@ def users_with_role(session: Session, area_id: int, role: str) -> list[Recipient
     return [Recipient(r.id, r.username, r.email) for r in session.execute(q)]
 
 
+def users_with_roles(session: Session, area_id: int, roles: set[str]) -> dict[str, list[Recipient]]:
+    """``users_with_role`` for several roles in one query."""
+    out: dict[str, list[Recipient]] = {r: [] for r in roles}
+    if not roles:
+        return out
+    q = (select(UserRole.role, User.id, User.username, User.email).join(User, UserRole.user_id == User.id)
+         .join(UserArea, UserArea.user_id == User.id)
+         .where(UserRole.role.in_(sorted(roles)), UserArea.area_id == area_id, User.active.is_(True))
+         .order_by(User.id))
+    for row in session.execute(q):
+        out[row.role].append(Recipient(row.id, row.username, row.email))
+    return out
+
+
 def users_by_id(session: Session, ids: list[int]) -> list[Recipient]:
     q = select(User.id, User.username, User.email).where(User.id.in_(ids), User.active.is_(True))
     return [Recipient(r.id, r.username, r.email) for r in session.execute(q.order_by(User.id))]
+
+
+def notify_batch(session: Session, messages: list[tuple[list[Recipient], dict[str, Any]]], *,
+                 email: bool = False, now: datetime | None = None) -> list[int]:
+    """Several messages (each to its recipients) in ONE insert; returns ids with e-mail to send."""
+    now = now or utcnow()
+    rows = [{"user_id": r.id, "created_at": now, "kind": m["kind"], "subject": m["subject"][:200],
+             "body": m["body"], "link": m.get("link"), "task_id": m.get("task_id"),
+             "step_id": m.get("step_id"), "email_status": "pending" if email and r.email else None,
+             "email_attempts": 0}
+            for recipients, m in messages for r in recipients]
+    if not rows:
+        return []
+    result = session.execute(insert(Notification).returning(Notification.id, Notification.email_status,
+                                                            sort_by_parameter_order=True), rows)
+    return [nid for nid, status in result.all() if status == "pending"]
 
 
 def notify_many(session: Session, recipients: list[Recipient], *, kind: str, subject: str, body: str,

@@ -130,11 +130,13 @@ class Procs:
                     os.killpg(proc.pid, signal.SIGTERM)
                     proc.wait(10)
                 except (ProcessLookupError, subprocess.TimeoutExpired):
-                    try:
-                        os.killpg(proc.pid, signal.SIGKILL)
-                    except ProcessLookupError:
-                        pass
-                    proc.wait(10)
+                    pass
+            try:  # anything left in the group (e.g. RQ's scheduler process)
+                os.killpg(proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+            if proc.poll() is None:
+                proc.wait(10)
 
 
 @pytest.fixture()

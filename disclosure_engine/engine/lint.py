@@ -18,6 +18,11 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from disclosure_engine.domain.roles import ROLES
 from disclosure_engine.domain.vocabulary import REASON_PAIRS
 from disclosure_engine.engine.bundle import decision_ids, process_ids
+from disclosure_engine.engine.deadline_props import (
+    enclosing_process,
+    merge,
+    process_defaults_of,
+)
 from disclosure_engine.engine.expressions import BPMN, SPIFF, local
 from disclosure_engine.engine.problems import Problem
 
@@ -124,7 +129,7 @@ def form_problems(path: str, node: etree._Element, form: str,
 def human_task_problems(path: str, node: etree._Element, lane: str | None,
                         files: Mapping[str, bytes]) -> Iterator[Problem]:
     kind = local(node)
-    props = properties_of(node)
+    props = merge(process_defaults_of(enclosing_process(node)), properties_of(node))
     if kind == "userTask":
         form = props.get("formJsonSchemaFilename")
         if not form:

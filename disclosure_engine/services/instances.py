@@ -17,6 +17,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from disclosure_engine.domain.deadlines import due_at_for
 from disclosure_engine.domain.errors import Conflict
 from disclosure_engine.engine import runtime
+from disclosure_engine.engine.deadline_props import bundle_defaults, merge
 from disclosure_engine.engine.runtime import CompiledWorkflow
 from disclosure_engine.persistence.models import Case, HumanTask, ProcessInstance
 
@@ -48,7 +49,7 @@ def persist(session: Session, instance: ProcessInstance, wf: Any, compiled: Comp
         instance.completed_at = now
         path = runtime.completed_path(wf)
         instance.end_event = path[-1] if path else None
-    new_tasks = _sync_tasks(session, instance, wf, now)
+    new_tasks = _sync_tasks(session, instance, wf, compiled, now)
     try:
         session.flush()
     except StaleDataError:
@@ -56,7 +57,8 @@ def persist(session: Session, instance: ProcessInstance, wf: Any, compiled: Comp
     return new_tasks
 
 
-def _sync_tasks(session: Session, instance: ProcessInstance, wf: Any, now: datetime) -> list[HumanTask]:
+def _sync_tasks(session: Session, instance: ProcessInstance, wf: Any, compiled: CompiledWorkflow,
+                now: datetime) -> list[HumanTask]:
     ready = {t.id: t for t in runtime.ready_user_tasks(wf)}
     open_rows = list(session.execute(select(HumanTask).where(
         HumanTask.instance_id == instance.id, HumanTask.status == "open")).scalars())
@@ -69,7 +71,7 @@ def _sync_tasks(session: Session, instance: ProcessInstance, wf: Any, now: datet
     for task in ready.values():
         if task.id in known:
             continue
-        props = dict(task.properties)
+        props = merge(bundle_defaults(compiled.bundle), task.properties)
         plan = due_at_for(props, now)
         row = HumanTask(
             instance_id=instance.id, case_id=instance.case_id, area_id=instance.area_id,

@@ -93,7 +93,17 @@ def get_task(db: Database, actor: Actor, task_id: int) -> dict[str, Any]:
         view = task_view(task, form=form_schema(instance.definition, task.form_name) or {},
                          assignee=_names(session, {task.assignee_id}).get(task.assignee_id))
         view["area"] = area
+        view["escalation_history"] = _escalation_history(session, task.id)
         return view
+
+
+def _escalation_history(session: Any, task_id: int) -> list[dict[str, Any]]:
+    from disclosure_engine.persistence.models import EscalationStep
+    from disclosure_engine.services.escalation import step_view
+
+    rows = session.execute(select(EscalationStep).where(EscalationStep.task_id == task_id)
+                           .order_by(EscalationStep.level)).scalars()
+    return [step_view(r) for r in rows]
 
 
 def lock_free_instance(session: Any, task: HumanTask) -> Any:

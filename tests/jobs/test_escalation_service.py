@@ -13,7 +13,12 @@ from sqlalchemy import insert, select
 from disclosure_engine.domain.deadlines import due_at_for
 from disclosure_engine.domain.errors import NotFound
 from disclosure_engine.domain.roles import SYSTEM
-from disclosure_engine.persistence.models import EscalationStep, HumanTask, Notification, utcnow
+from disclosure_engine.persistence.models import (
+    EscalationStep,
+    HumanTask,
+    Notification,
+    utcnow,
+)
 from disclosure_engine.services import audit, escalation, notifications, tasks
 
 from .conftest import OFFENDER_REFS, bulk_overdue, counts, start_ladder
@@ -195,3 +200,26 @@ def test_sweep_command_runs_in_the_foreground_without_redis(world, settings, mon
                                      "escalations: reminded 0, overdue 3, escalated 3")
     again = CliRunner().invoke(cli, ["sweep"])
     assert "escalations: reminded 0, overdue 0, escalated 0" in again.output
+
+
+def test_task_read_shows_the_escalation_history(db, settings):
+    """Officers and managers see when a task was reminded, marked overdue and escalated."""
+    from datetime import timedelta
+
+    from disclosure_engine.persistence.models import HumanTask, utcnow
+    from disclosure_engine.services import cases, escalation, processes, tasks
+
+    from ..services.helpers import case_payload, deploy_mini, make_actor
+
+    deploy_mini(db)
+    officer = make_actor(db, "officer.hist", "officer")
+    make_actor(db, "manager.hist", "manager")
+    case = cases.create_case(db, officer, case_payload(reference="KNT-HIST-0001", cso=False))
+    task_id = processes.start_process(db, officer, case["id"], "mini_decision")["open_tasks"][0]["id"]
+    with db.transaction() as s:
+        row = s.get(HumanTask, task_id)
+        row.due_at = row.next_escalation_at = utcnow() - timedelta(minutes=5)
+    escalation.escalate_task(db, task_id)
+    view = tasks.get_task(db, officer, task_id)
+    assert view["overdue"] is True and view["escalation_level"] == 2
+    assert [s["kind"] for s in view["escalation_history"]] == ["overdue"]

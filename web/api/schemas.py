@@ -175,7 +175,17 @@ class TaskSummary(Schema):
     instructions = f.String(allow_none=True)
 
 
+class EscalationStepOut(Schema):
+    level = f.Integer(metadata={"description": "1 reminded, 2 overdue, 3 escalated"})
+    kind = f.String(metadata={"description": "reminded | overdue | escalated"})
+    at = f.String(metadata={"description": "when the step was recorded"})
+    scheduled_at = f.String(metadata={"description": "when it was due"})
+    target_role = f.String(allow_none=True)
+    recipients = f.Integer(metadata={"description": "how many people were told"})
+
+
 class TaskOut(TaskSummary):
+    escalation_history = f.List(f.Nested(EscalationStepOut), metadata={"description": "reminders, overdue notice, escalation"})
     form = f.Dict(metadata={"description": "JSON Schema of the task's form"})
     data = f.Dict(allow_none=True, metadata={"description": "Submitted data (completed) or the saved draft"})
 

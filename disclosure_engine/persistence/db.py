@@ -26,7 +26,9 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
                                connect_args={"timeout": 30, "check_same_thread": False})
         _sqlite_pragmas(engine)
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    # no pre-ping (a round trip per transaction); recycle connections instead, and a dropped
+    # connection surfaces as an error on that one request
+    return create_engine(url, echo=echo, pool_recycle=1800, pool_size=10, max_overflow=20)
 
 
 def _sqlite_pragmas(engine: Engine) -> None:

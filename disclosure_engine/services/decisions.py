@@ -41,8 +41,9 @@ def record_from_task(session: Session, actor: Actor, case: Case, instance: Proce
         "mappa_category": case.category, "mappa_level": case.level,
         "schedule_34a_matches": case.schedule_34a_matches, "decision_task": task.element_id,
     })
-    previous = session.execute(select(Decision).where(Decision.process_id == instance.id)
-                               .order_by(Decision.version.desc()).limit(1)).scalar_one_or_none()
+    with session.no_autoflush:
+        previous = session.execute(select(Decision).where(Decision.process_id == instance.id)
+                                   .order_by(Decision.version.desc()).limit(1)).scalar_one_or_none()
     decision = Decision(
         case_id=case.id, process_id=instance.id, area_id=case.area_id, workflow_key=task.workflow_key,
         task_id=task.id, version=(previous.version + 1) if previous else 1,

@@ -60,8 +60,9 @@ def persist(session: Session, instance: ProcessInstance, wf: Any, compiled: Comp
 def _sync_tasks(session: Session, instance: ProcessInstance, wf: Any, compiled: CompiledWorkflow,
                 now: datetime) -> list[HumanTask]:
     ready = {t.id: t for t in runtime.ready_user_tasks(wf)}
-    open_rows = list(session.execute(select(HumanTask).where(
-        HumanTask.instance_id == instance.id, HumanTask.status == "open")).scalars())
+    with session.no_autoflush:  # one flush at the end, not one per query
+        open_rows = list(session.execute(select(HumanTask).where(
+            HumanTask.instance_id == instance.id, HumanTask.status == "open")).scalars())
     for row in open_rows:
         if row.spiff_task_id not in ready:
             row.status = "cancelled"
@@ -85,7 +86,6 @@ def _sync_tasks(session: Session, instance: ProcessInstance, wf: Any, compiled: 
         )
         session.add(row)
         created.append(row)
-    session.flush()
     return created
 
 

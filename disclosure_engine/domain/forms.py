@@ -156,7 +156,10 @@ def _missing(prop: dict[str, Any] | None, name: str, ui: dict[str, Any]) -> str:
         return custom
     if _is_choice(prop):
         return f"Select {_label(prop, name, ui)}"
-    return f"Enter the {_label(prop, name, ui)}"
+    label = _label(prop, name, ui)
+    if re.match(r"(?i)^(how|what|why|when|where|who|which|whether|the|a|an|any|your)\b", label):
+        return f"Enter {label[0].lower() + label[1:]}"
+    return f"Enter the {label}"
 
 
 def _messages(error: ValidationError, root: dict[str, Any],

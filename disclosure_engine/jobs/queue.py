@@ -3,6 +3,8 @@
 Job ids (letters, digits, ``-`` only):
 
 - ``esc-<task id>-<level>``  escalate one task (every step of its ladder that is due)
+- ``escb-<first task>-<n>-<crc32>`` escalate a chunk of tasks in one transaction, when a sweep
+  finds more than ``BATCH_THRESHOLD``; the crc is over the chunk's (task, level) pairs
 - ``tmr-<instance id>``      fire one instance's due timers
 - ``mail-<notification id>`` (re)send one e-mail
 - ``sweep-<slot>``           the periodic sweep; ``slot = floor(epoch / SWEEP_SECONDS)``
@@ -20,6 +22,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -192,6 +195,10 @@ def enqueue_sweep_now(queue: Queue, seconds: int) -> bool:
         return False
 
 
+#: up to this many due tasks get a job each; more are escalated in chunks
+BATCH_THRESHOLD = 50
+
+
 def enqueue_due_work(db: Any, queue: Queue, now: datetime | None = None, *,
                      page: int = 2000, max_items: int = 200_000) -> EnqueueReport:
     """One job per due timer instance, per task with a due escalation step, per e-mail to
@@ -205,11 +212,20 @@ def enqueue_due_work(db: Any, queue: Queue, now: datetime | None = None, *,
                        report=report, kind="timers")
     after = None
     seen = 0
+    size = _env_seconds("DISCLOSURE_ESCALATION_BATCH", 100)
     while seen < max_items:
         batch = escalation.due_tasks(db, now, limit=page, after=after)
-        for task_id, level, _at in batch:
-            enqueue_unique(queue, f"{TASKS}.escalate", task_id, job_id=f"esc-{task_id}-{level}",
-                           report=report, kind="escalations")
+        if len(batch) <= BATCH_THRESHOLD and seen == 0:
+            for task_id, level, _at in batch:  # a handful: one job per task
+                enqueue_unique(queue, f"{TASKS}.escalate", task_id, job_id=f"esc-{task_id}-{level}",
+                               report=report, kind="escalations")
+        else:  # thousands: one job per chunk, its id derived from the (task, level) pairs it holds
+            for start in range(0, len(batch), size):
+                chunk = batch[start:start + size]
+                digest = zlib.crc32(",".join(f"{t}:{lvl}" for t, lvl, _ in chunk).encode())
+                enqueue_unique(queue, f"{TASKS}.escalate_batch", [t for t, _l, _a in chunk],
+                               job_id=f"escb-{chunk[0][0]}-{len(chunk)}-{digest:08x}",
+                               report=report, kind="escalations")
         seen += len(batch)
         if len(batch) < page:
             break

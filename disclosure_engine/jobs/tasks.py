@@ -46,6 +46,15 @@ def escalate(task_id: int) -> dict[str, Any]:
     return {"task_id": result.task_id, "steps": [s.kind for s in result.steps]}
 
 
+def escalate_batch(task_ids: list[int]) -> dict[str, Any]:
+    """Many due tasks in one transaction (sweeps that find more than a handful)."""
+    from disclosure_engine.services.escalation_batch import escalate_tasks
+
+    rt = runtime()
+    results = escalate_tasks(rt.db, task_ids, settings=rt.settings)
+    return {"tasks": len(task_ids), "steps": sum(len(r.steps) for r in results)}
+
+
 def fire_timers(instance_id: int) -> int:
     from disclosure_engine.domain.errors import Conflict
     from disclosure_engine.services.timers import advance_instance

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, aliased
 from disclosure_engine.domain.errors import Conflict, Forbidden, ValidationFailed
 from disclosure_engine.domain.roles import Actor, Role
 from disclosure_engine.domain.vocabulary import (DECISION_FIELDS, DECISION_OUTCOMES, decision_outcome,
-                                                  reason_problem)
+                                                  is_reason_field, reason_problem)
 from disclosure_engine.persistence.db import Database
 from disclosure_engine.persistence.models import Area, Case, Decision, HumanTask, ProcessInstance, User, utcnow
 from disclosure_engine.services import audit
@@ -34,6 +34,8 @@ def record_from_task(session: Session, actor: Actor, case: Case, instance: Proce
     """Write the next version of this process's decision from the completed task's data."""
     record: dict[str, Any] = {k: data[k] for k in DECISION_FIELDS if k in data}
     record.update({k: data[k] for k in CONTEXT_FIELDS if k in data})
+    # every reason and outcome a step recorded (chair's reasons, ratification, reconsideration)
+    record.update({k: v for k, v in data.items() if is_reason_field(k) or k.endswith("_outcome")})
     record.update({
         "case_reference": case.reference, "area": case.area.slug,
         "offender": {k: v for k, v in (("visor_ref", case.visor_ref), ("pnc_ref", case.pnc_ref),

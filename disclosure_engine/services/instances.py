@@ -63,6 +63,9 @@ def _sync_tasks(session: Session, instance: ProcessInstance, wf: Any, compiled: 
     with session.no_autoflush:  # one flush at the end, not one per query
         open_rows = list(session.execute(select(HumanTask).where(
             HumanTask.instance_id == instance.id, HumanTask.status == "open")).scalars())
+    # rows changed in this unit of work but not yet flushed (the task just completed) still
+    # match status='open' in the database: their in-memory status is the truth
+    open_rows = [row for row in open_rows if row.status == "open"]
     for row in open_rows:
         if row.spiff_task_id not in ready:
             row.status = "cancelled"

@@ -155,3 +155,9 @@ def actor_for_token(session: Session, token: str) -> Actor | None:
 
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def record_sign_out(db: Database, actor: Actor, *, source: str | None = None) -> None:
+    """Audit the end of a session (sign-in and sign-out bracket what a user consulted)."""
+    with db.transaction() as session:
+        audit.record(session, actor, "auth.logout", "user", actor.user_id or actor.username, source=source)

@@ -72,7 +72,8 @@ def test_full_path_records_a_decision_with_reasons(world):
     assert record["version"] == 1 and record["supersedes"] is None and record["decided_by"] == "chair.kent"
     assert record["case_reference"] == "KNT-2026-000001" and record["offender"]["visor_ref"] == "VS1234567"
     view = processes.get_process(db, officer, world["process"]["id"])
-    assert [h["element_id"] for h in view["history"]] == ["assess", "decide"]
+    assert [(h["element_id"], h["status"]) for h in view["history"]] == [("assess", "completed"),
+                                                                         ("decide", "completed")]
     assert view["history"][0]["completed_by"] == "officer.kent"
     assert audit.verify_chain(db).ok
 

@@ -18,7 +18,12 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from werkzeug.exceptions import HTTPException
 
-from disclosure_engine.domain.errors import Conflict, DisclosureError, Forbidden, NotFound
+from disclosure_engine.domain.errors import (
+    Conflict,
+    DisclosureError,
+    Forbidden,
+    NotFound,
+)
 from web.ui import filters, security
 
 HERE = Path(__file__).resolve().parent

@@ -12,12 +12,27 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 
 from disclosure_engine.domain.errors import Forbidden
-from disclosure_engine.domain.roles import AUDIT_ROLES, CASE_ROLES, SUPERVISOR_ROLES, Actor, Role
+from disclosure_engine.domain.roles import (
+    AUDIT_ROLES,
+    CASE_ROLES,
+    SUPERVISOR_ROLES,
+    Actor,
+    Role,
+)
 from disclosure_engine.services import users as user_service
-from web.ui.queries import load_actor
+from disclosure_engine.services.page_reads import load_actor
 
 bp = Blueprint("auth", __name__)
 
@@ -109,6 +124,9 @@ def sign_in() -> Any:
 
 @bp.post("/sign-out")
 def sign_out() -> Any:
+    actor = current_actor()
+    if actor is not None:
+        user_service.record_sign_out(db(), actor, source=request.remote_addr)
     session.clear()
     return redirect(url_for("auth.signed_out"))
 

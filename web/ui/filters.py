@@ -9,7 +9,12 @@ from zoneinfo import ZoneInfo
 from flask import Flask, current_app, g, request, url_for
 
 from disclosure_engine.domain.areas import AREAS
-from disclosure_engine.domain.roles import AUDIT_ROLES, CASE_ROLES, SUPERVISOR_ROLES, Role
+from disclosure_engine.domain.roles import (
+    AUDIT_ROLES,
+    CASE_ROLES,
+    SUPERVISOR_ROLES,
+    Role,
+)
 from web.ui.forms_render import value_label
 
 LONDON = ZoneInfo("Europe/London")

@@ -4,15 +4,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from lxml import etree
 
 from disclosure_engine.domain.errors import NotFound
 from disclosure_engine.engine.xml_safety import parse_xml
 from disclosure_engine.services import audit as audit_service
+from disclosure_engine.services import page_reads as queries
 from disclosure_engine.services import tasks as task_service
 from disclosure_engine.services import workflows as workflow_service
-from web.ui import queries
 from web.ui.auth import db
 from web.ui.filters import page_number, pagination
 

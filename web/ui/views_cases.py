@@ -7,8 +7,8 @@ from flask import Blueprint, g, render_template
 
 from disclosure_engine.domain.roles import AUDIT_ROLES, SUPERVISOR_ROLES
 from disclosure_engine.services import cases as case_service
+from disclosure_engine.services import page_reads as queries
 from disclosure_engine.services import processes as process_service
-from web.ui import queries
 from web.ui.auth import db
 
 bp = Blueprint("cases", __name__)

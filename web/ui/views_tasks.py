@@ -3,14 +3,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 
 from disclosure_engine.domain.errors import NotFound, ValidationFailed
 from disclosure_engine.domain.roles import SUPERVISOR_ROLES
 from disclosure_engine.services import assignment
 from disclosure_engine.services import cases as case_service
+from disclosure_engine.services import page_reads as queries
 from disclosure_engine.services import tasks as task_service
-from web.ui import forms_render, queries
+from web.ui import forms_render
 from web.ui.auth import db
 from web.ui.filters import page_number, pagination
 from web.ui.instructions import render_instructions

@@ -1,4 +1,4 @@
-"""Read-only lookups the pages need and the services do not (yet) offer.
+"""Read-only lookups for the pages: case references for inbox rows, task context, viewers.
 
 Every function authorises through ``disclosure_engine.services.access`` (the one place that
 decides role and area visibility), so a row the actor may not see is still a 404. Nothing

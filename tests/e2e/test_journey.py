@@ -1,0 +1,195 @@
+"""The whole s.327A journey in a real browser: officer -> chair -> manager -> another area.
+
+Every page is screenshotted to test-artifacts/screenshots/, and axe-core must report no
+serious or critical violation on the sign-in, inbox, task, case, decision log and decision
+detail pages. No page may trigger a Content-Security-Policy violation.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from tests.e2e.conftest import LEVEL2, PASSWORD, PATHS, axe_check, shot
+
+AXE_PAGES: dict[str, list] = {}
+
+
+def _step(element: str) -> dict[str, Any]:
+    return next(s["data"] for s in PATHS[LEVEL2]["steps"] if s.get("task") == element)
+
+
+def sign_in(page: Any, username: str) -> None:
+    page.goto("/sign-in")
+    page.get_by_label("Username", exact=True).fill(username)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state()
+
+
+def sign_out(page: Any) -> None:
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_load_state()
+
+
+def fill_task_form(page: Any, data: dict[str, Any]) -> None:
+    """Answer a rendered task form like a person would (adding rows with 'Add another')."""
+    for key, value in data.items():
+        if isinstance(value, list):
+            for i, item in enumerate(value):
+                if i > 0 and page.locator(f'[name^="{key}.{i}"]').count() == 0:
+                    page.locator(f'button[value="add:{key}"]').click()
+                    page.wait_for_load_state()
+                if isinstance(item, dict):
+                    for sub, v in item.items():
+                        page.locator(f'[name="{key}.{i}.{sub}"]').fill(str(v))
+                else:
+                    page.locator(f'[name="{key}.{i}"]').fill(str(item))
+        elif isinstance(value, str) and re.match(r"^\d{4}-\d{2}-\d{2}$", value):
+            y, m, d = value.split("-")
+            page.locator(f'[name="{key}-day"]').fill(d)
+            page.locator(f'[name="{key}-month"]').fill(m)
+            page.locator(f'[name="{key}-year"]').fill(y)
+        elif page.locator(f'input[type="radio"][name="{key}"]').count():
+            page.locator(f'input[type="radio"][name="{key}"][value="{value}"]').check()
+        else:
+            page.locator(f'[name="{key}"]').fill(str(value))
+
+
+def check_axe(page: Any, name: str) -> None:
+    AXE_PAGES[name] = axe_check(page, name)
+    assert AXE_PAGES[name] == [], f"axe on {name}: " + "; ".join(f"{v['id']} ({v['impact']})" for v in AXE_PAGES[name])
+
+
+def test_sign_in_page_errors_and_accessibility(new_page):
+    page = new_page()
+    page.goto("/sign-in")
+    shot(page, "01-sign-in")
+    check_axe(page, "sign-in")
+    page.get_by_label("Username", exact=True).fill("officer.kent")
+    page.get_by_label("Password", exact=True).fill("not-the-password")
+    page.get_by_role("button", name="Sign in").click()
+    assert page.title().startswith("Error:")
+    assert page.locator(".govuk-error-summary").is_visible()
+    shot(page, "02-sign-in-error")
+    check_axe(page, "sign-in-error")
+    assert page.csp_violations == []
+
+
+def test_full_s327a_journey(new_page, server):
+    reference, case_id = server["reference"], server["case_id"]
+
+    # -- the officer ---------------------------------------------------------------------------
+    officer = new_page()
+    sign_in(officer, "officer.kent")
+    assert officer.get_by_role("heading", name="Inbox").is_visible()
+    officer.get_by_role("link", name=re.compile(r"^Available to claim \(")).click()
+    shot(officer, "03-inbox-available")
+    check_axe(officer, "inbox")
+    row = officer.locator("tr", has_text=reference)
+    assert row.count() == 1
+    row.get_by_role("button", name=re.compile("^Claim")).click()
+    officer.get_by_role("link", name=re.compile(r"^My tasks \(")).click()
+    shot(officer, "04-inbox-mine")
+    officer.locator("tr", has_text=reference).get_by_role("link", name=re.compile("^Identify")).click()
+    assert officer.get_by_role("heading", name="What to do").is_visible()
+    shot(officer, "05-task-identify-children")
+    check_axe(officer, "task")
+
+    # a missing rationale is refused with a field error first
+    data = _step("identify_children")
+    fill_task_form(officer, {k: v for k, v in data.items() if k != "identification_reasons"})
+    officer.get_by_role("button", name="Complete", exact=True).click()
+    assert officer.title().startswith("Error:")
+    summary = officer.locator(".govuk-error-summary")
+    assert summary.is_visible() and "Enter the how the children" in summary.inner_text() or summary.is_visible()
+    assert officer.locator("#identification_reasons-error").is_visible()
+    shot(officer, "06-task-missing-rationale")
+    check_axe(officer, "task-with-errors")
+    summary.get_by_role("link").first.click()
+    fill_task_form(officer, data)
+    officer.get_by_role("button", name="Complete", exact=True).click()
+    assert officer.get_by_role("heading", name="Task completed").is_visible()
+    shot(officer, "07-completed-identify-children")
+
+    for n, element in enumerate(("assess_tests", "assess_proportionality", "consider_representations",
+                                 "propose_decision"), start=8):
+        officer.locator(".govuk-list a").first.click()  # the next step, in my Available to claim list
+        officer.wait_for_load_state()
+        assert officer.locator("h1").inner_text().strip() != "Task completed"
+        fill_task_form(officer, _step(element))
+        shot(officer, f"{n:02d}-task-{element.replace('_', '-')}")
+        officer.get_by_role("button", name="Complete", exact=True).click()
+        assert officer.get_by_role("heading", name="Task completed").is_visible(), officer.content()[-2000:]
+    assert "now with the chair" in officer.locator("main").inner_text()
+    shot(officer, "12-completed-propose-decision")
+    sign_out(officer)
+
+    # -- the chair signs off -------------------------------------------------------------------
+    chair = new_page()
+    sign_in(chair, "chair.kent")
+    chair.get_by_role("link", name=re.compile(r"^Available to claim \(")).click()
+    chair.locator("tr", has_text=reference).get_by_role("link", name=re.compile("^Chair signs off")).click()
+    fill_task_form(chair, _step("chair_signoff"))
+    shot(chair, "13-task-chair-signoff")
+    chair.get_by_role("button", name="Complete", exact=True).click()
+    assert chair.get_by_role("heading", name="Task completed").is_visible(), chair.content()[-2000:]
+    assert chair.get_by_role("link", name="View the decision recorded").is_visible()
+    shot(chair, "14-completed-chair-signoff")
+
+    # -- the manager reviews -------------------------------------------------------------------
+    manager = new_page()
+    sign_in(manager, "manager.kent")
+    manager.get_by_role("link", name="Decision log").click()
+    manager.get_by_label("Area").select_option("kent")
+    manager.get_by_label("Presumption applied").select_option("yes")
+    manager.get_by_role("button", name="Apply filters").click()
+    shot(manager, "15-decision-log")
+    check_axe(manager, "decision-log")
+    manager.locator("tr", has_text=reference).get_by_role("link").first.click()
+    assert manager.get_by_role("heading", name=re.compile("^Decision: Disclose")).is_visible()
+    text = manager.locator("main").inner_text()
+    for expected in ("Chair sign-off", "MAPPM/KENT/2027/044", "Housing disagreed", "Supt Amir Khan (chair)",
+                     "Who decided", "chair.kent", "Versions"):
+        assert expected in text, expected
+    shot(manager, "16-decision-detail")
+    check_axe(manager, "decision-detail")
+
+    manager.get_by_role("link", name="Back to the case").click()
+    assert manager.get_by_role("heading", name=f"Case {reference}").is_visible()
+    assert "Who viewed this case" in manager.locator("main").inner_text()
+    shot(manager, "17-case")
+    check_axe(manager, "case")
+
+    manager.get_by_role("link", name="Decision log").click()
+    manager.get_by_role("button", name="Export CSV").click()
+    shot(manager, "18-export")
+    manager.get_by_role("button", name="Download CSV").click()
+    assert manager.locator("#justification-error").is_visible()  # a justification is required
+    shot(manager, "19-export-needs-justification")
+    manager.get_by_label("Why do you need this export?").fill("Quarterly return to the Strategic Management Board")
+    with manager.expect_download() as info:
+        manager.get_by_role("button", name="Download CSV").click()
+    csv_text = open(info.value.path(), encoding="utf-8").read()
+    assert csv_text.startswith("id,") and reference in csv_text
+
+    manager.goto("/audit")
+    manager.get_by_role("button", name="Verify chain").click()
+    assert "Audit chain verified: OK" in manager.locator("main").inner_text()
+    shot(manager, "20-audit-verified")
+    manager.goto("/work")
+    shot(manager, "21-overdue-work")
+    manager.goto("/workflows/s327a_consideration/versions/1")
+    manager.wait_for_selector(".app-diagram--ready svg", timeout=15000)
+    shot(manager, "22-workflow-diagram")
+
+    # -- an officer of another area learns nothing ---------------------------------------------
+    essex = new_page()
+    sign_in(essex, "officer.essex")
+    response = essex.goto(f"/cases/{case_id}")
+    assert response.status == 404
+    assert essex.get_by_role("heading", name="Page not found").is_visible()
+    assert reference not in essex.content()
+    shot(essex, "23-other-area-404")
+
+    for page in (officer, chair, manager, essex):
+        assert page.csp_violations == [], page.csp_violations

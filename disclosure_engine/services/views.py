@@ -78,7 +78,20 @@ def task_view(t: HumanTask, *, form: dict[str, Any] | None = None, now: datetime
     return out
 
 
+#: record keys shown at the top level of a decision (the rest are ``step_answers``)
+DECISION_HEADER_KEYS = frozenset({"case_reference", "area", "offender", "mappa_category", "mappa_level",
+                                  "schedule_34a_matches", "decision_task"})
+
+
 def decision_view(d: Decision, *, current: bool = True) -> dict[str, Any]:
+    """The contract's decision shape: vocabulary and context at the top level; any other reasons
+    and outcomes a step recorded (chair's reasons, ratification) under ``step_answers``."""
+    from disclosure_engine.domain.vocabulary import DECISION_FIELDS
+    from disclosure_engine.services.decisions import CONTEXT_FIELDS
+
+    known = DECISION_HEADER_KEYS | set(DECISION_FIELDS) | set(CONTEXT_FIELDS)
+    top = {k: v for k, v in d.record.items() if k in known}
+    extra = {k: v for k, v in d.record.items() if k not in known}
     return {
         "id": d.id,
         "case_id": d.case_id,
@@ -88,7 +101,8 @@ def decision_view(d: Decision, *, current: bool = True) -> dict[str, Any]:
         "supersedes": d.supersedes_id,
         "supersede_reason": d.supersede_reason,
         "current": current,
-        **d.record,
+        **top,
+        "step_answers": extra,
         "decided_by": d.decided_by_name,
         "decided_at": iso(d.decided_at),
         "overdue_at_decision": d.overdue_at_decision,

@@ -287,6 +287,9 @@ for _name in (*DECISION_FIELDS, *CONTEXT_FIELDS):
                                     metadata={"description": "Decision vocabulary (design section 4)"
                                               if _name in DECISION_FIELDS else "Process context"})
 _decision_fields.update({
+    "step_answers": f.Dict(keys=f.String(), values=f.Raw(allow_none=True), metadata={
+        "description": "Other reasons and outcomes the process recorded on the way (for example the "
+                       "chair's reasons, the ratification outcome), by form field name"}),
     "decided_by": f.String(metadata={"description": "Username of who recorded this version"}),
     "decided_at": _dt(),
     "overdue_at_decision": f.Boolean(),

@@ -191,7 +191,7 @@ def register(cli: click.Group, pass_ctx: Callable[..., Any], fail: Callable[...,
                 url = embedded.start()
                 settings = dataclasses.replace(settings, redis_url=url)
                 worker_proc = subprocess.Popen(
-                    [sys.executable, "-m", "disclosure_engine.cli", "worker", "--name",
+                    [sys.executable, "-m", "disclosure_engine.cli", "worker", "--quiet", "--name",
                      f"embedded-{os.getpid()}"], env={**os.environ, "REDIS_URL": url})
                 click.echo(f"embedded Redis at {url} (data in {embedded.data_dir}); "
                            f"worker pid {worker_proc.pid}, sweep every {settings.sweep_seconds} s")

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 
 from disclosure_engine.config import Settings
 from disclosure_engine.domain.errors import BadInput, DisclosureError
+from disclosure_engine.domain.areas import AREA_SLUGS
 from disclosure_engine.domain.fictional import generate_cases
 from disclosure_engine.domain.roles import SYSTEM, Actor
 from disclosure_engine.persistence.db import Database
@@ -141,6 +142,15 @@ def _ensure_users(db: Database) -> dict[str, Actor]:
         if username not in have:
             create_user(db, username, roles=roles, areas=areas, password=DEMO_PASSWORD,
                         display_name=username.replace(".", " ").title())
+    # every other area gets staff who receive reminders and escalations (no password: they
+    # cannot sign in), so the demo's workers always have someone to tell
+    for area in AREA_SLUGS:
+        if area in DEMO_AREAS:
+            continue
+        for role in ("officer", "chair", "manager"):
+            if f"{role}.{area}" not in have:
+                create_user(db, f"{role}.{area}", roles=[role], areas=[area],
+                            display_name=f"{area.replace('-', ' ').title()} {role} (no sign-in)")
     with db.transaction() as session:
         users = session.execute(select(User).where(User.username.in_([w[0] for w in wanted]))).scalars()
         return {u.username: actor_for(u) for u in users}

@@ -63,10 +63,17 @@ def visible_decision(session: Session, actor: Actor, decision_id: int) -> Decisi
     return decision
 
 
+def area_slugs(session: Session) -> dict[int, str]:
+    """Every area id -> slug (fixed reference data, cached after the first read)."""
+    if len(_AREA_SLUGS) < 42:
+        from sqlalchemy import select
+
+        _AREA_SLUGS.update(session.execute(select(Area.id, Area.slug)).all())
+    return _AREA_SLUGS
+
+
 def visible_area_ids(session: Session, actor: Actor) -> list[int] | None:
     """Area ids the actor may see, or None for every area (national roles)."""
     if actor.national:
         return None
-    from sqlalchemy import select
-
-    return list(session.execute(select(Area.id).where(Area.slug.in_(sorted(actor.areas)))).scalars())
+    return sorted(i for i, slug in area_slugs(session).items() if slug in actor.areas)

@@ -20,7 +20,7 @@ from disclosure_engine.engine import runtime
 from disclosure_engine.persistence.db import Database
 from disclosure_engine.persistence.models import Area, Case, HumanTask, User, utcnow
 from disclosure_engine.services import audit
-from disclosure_engine.services.access import area_slug, visible_area_ids, visible_task
+from disclosure_engine.services.access import area_slug, area_slugs, visible_area_ids, visible_task
 from disclosure_engine.services.decisions import record_from_task
 from disclosure_engine.services.instances import lock_instance, persist
 from disclosure_engine.services.views import task_view
@@ -74,7 +74,7 @@ def list_tasks(db: Database, actor: Actor, *, scope: str = "mine", status: str =
         rows = list(session.execute(q.order_by(HumanTask.due_at.asc().nulls_last(), HumanTask.id)
                                     .limit(min(max(limit, 1), 200)).offset(max(offset, 0))).scalars())
         names = _names(session, {r.assignee_id for r in rows})
-        areas = dict(session.execute(select(Area.id, Area.slug)).all())
+        areas = area_slugs(session)
         items = []
         for r in rows:
             view = task_view(r, now=now, assignee=names.get(r.assignee_id), include_data=False)

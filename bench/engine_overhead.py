@@ -24,13 +24,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine, select, text  # noqa: E402
+from sqlalchemy import select  # noqa: E402
 
-from disclosure_engine.config import normalise_database_url  # noqa: E402
+from common import fresh_database  # noqa: E402  (bench/ is on sys.path when run)
 from disclosure_engine.domain.roles import SYSTEM  # noqa: E402
 from disclosure_engine.engine import runtime  # noqa: E402
 from disclosure_engine.persistence.db import Database  # noqa: E402
-from disclosure_engine.persistence.migrate import upgrade  # noqa: E402
 from disclosure_engine.persistence.models import HumanTask, ProcessInstance  # noqa: E402
 from disclosure_engine.services import cases, tasks  # noqa: E402
 from disclosure_engine.services.users import actor_for, create_user  # noqa: E402
@@ -38,19 +37,6 @@ from disclosure_engine.services.workflows import compiled, deploy_paths  # noqa:
 
 PATHS = json.loads((ROOT / "workflows" / "tests" / "s327a_consideration.json").read_text())["paths"]
 STEPS = PATHS[0]["steps"]  # level 1, presumption applies, disclose
-
-
-def fresh_database(url: str) -> Database:
-    url = normalise_database_url(url)
-    if url.startswith("postgresql"):
-        server, _, name = url.rpartition("/")
-        admin = create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        admin.dispose()
-    upgrade(url)
-    return Database(url)
 
 
 def prepare(db: Database, n: int) -> tuple[list[int], dict]:

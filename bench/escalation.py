@@ -33,13 +33,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import redis  # noqa: E402
-from sqlalchemy import create_engine, func, insert, select, text  # noqa: E402
+from sqlalchemy import func, insert, select  # noqa: E402
 
-from disclosure_engine.config import normalise_database_url  # noqa: E402
+from common import fresh_database  # noqa: E402  (bench/ is on sys.path when run)
 from disclosure_engine.domain.roles import SYSTEM  # noqa: E402
 from disclosure_engine.jobs.queue import enqueue_due_work, queue_for  # noqa: E402
 from disclosure_engine.persistence.db import Database  # noqa: E402
-from disclosure_engine.persistence.migrate import upgrade  # noqa: E402
 from disclosure_engine.persistence.models import (AuditEvent, EscalationStep, HumanTask,  # noqa: E402
                                                   Notification, utcnow)
 from disclosure_engine.services import cases, processes  # noqa: E402
@@ -47,18 +46,6 @@ from disclosure_engine.services.users import actor_for, create_user  # noqa: E40
 from disclosure_engine.services.workflows import deploy_paths  # noqa: E402
 
 FIXTURE = ROOT / "tests" / "jobs" / "fixtures" / "esc_ladder.bpmn"
-
-
-def fresh_database(url: str) -> Database:
-    url = normalise_database_url(url)
-    server, _, name = url.rpartition("/")
-    admin = create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    upgrade(url)
-    return Database(url)
 
 
 def prepare(db: Database, n: int) -> None:

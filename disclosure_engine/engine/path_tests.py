@@ -135,14 +135,9 @@ def validate_step_data(schema: dict[str, Any], data: Mapping[str, Any]) -> dict[
 
 def _fill_read_only(schema: dict[str, Any], submission: dict[str, Any],
                     task_data: Mapping[str, Any]) -> dict[str, Any]:
-    props = schema.get("properties") or {}
-    for name, prop in props.items():
-        if isinstance(prop, dict) and prop.get("readOnly"):
-            if name in task_data:
-                submission[name] = copy.deepcopy(task_data[name])
-            else:
-                submission.pop(name, None)
-    return submission
+    from disclosure_engine.domain.forms import apply_read_only
+
+    return apply_read_only(schema, submission, task_data)
 
 
 def decision_task_ids(compiled: Any) -> set[str]:

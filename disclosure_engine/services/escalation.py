@@ -188,12 +188,7 @@ def _escalate_locked(session: Session, task_id: int, now: datetime, settings: Se
                     if task.assignee_id is not None else [])
         plan = []
         for level, scheduled in due:
-            role = _target_role(task, level)
-            recipients = list(assignee) if level == LEVEL_REMINDED and assignee else list(by_role.get(role, []))
-            if level == LEVEL_REMINDED and task.assignee_id is not None:
-                role = None
-            if level == LEVEL_OVERDUE:
-                recipients += [a for a in assignee if all(a.id != r.id for r in recipients)]
+            role, recipients = step_recipients(task, level, by_role, assignee)
             if not recipients:
                 log.warning("task %s %s: nobody holds role %s in %s", task.id, LEVEL_NAMES[level], role, area)
             plan.append((level, scheduled, role, recipients))
@@ -224,6 +219,22 @@ def _escalate_locked(session: Session, task_id: int, now: datetime, settings: Se
             "process_id": task.instance_id})
     result.steps = [StepDone(task.id, level, LEVEL_NAMES[level], step_id, len(recipients))
                     for (level, _s, _r, recipients), step_id in zip(plan, step_ids)]
+
+
+def step_recipients(task: HumanTask, level: int, by_role: dict[str, list[Any]],
+                    assignee: list[Any]) -> tuple[str | None, list[Any]]:
+    """Who one ladder step tells, and the role recorded for it (None: told the assignee).
+
+    A reminder goes to the assignee, else to the candidate role; overdue goes to the area's
+    managers and the assignee; escalation goes to ``escalate_to_role`` in the area.
+    """
+    role: str | None = _target_role(task, level)
+    recipients = list(assignee) if level == LEVEL_REMINDED and assignee else list(by_role.get(role, []))
+    if level == LEVEL_REMINDED and task.assignee_id is not None:
+        role = None
+    if level == LEVEL_OVERDUE:
+        recipients += [a for a in assignee if all(a.id != r.id for r in recipients)]
+    return role, recipients
 
 
 def _target_role(task: HumanTask, level: int) -> str:

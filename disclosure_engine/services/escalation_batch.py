@@ -23,11 +23,11 @@ from sqlalchemy.exc import IntegrityError
 from disclosure_engine.config import Settings
 from disclosure_engine.domain.roles import SYSTEM
 from disclosure_engine.persistence.db import Database
-from disclosure_engine.persistence.models import (LEVEL_NAMES, LEVEL_OVERDUE, LEVEL_REMINDED, Area, Case,
+from disclosure_engine.persistence.models import (LEVEL_NAMES, LEVEL_REMINDED, Area, Case,
                                                   EscalationStep, HumanTask, utcnow)
 from disclosure_engine.services import audit, notifications
 from disclosure_engine.services.escalation import (AUDIT_ACTIONS, StepDone, TaskEscalation, _message, _target_role,
-                                                   escalate_task, next_step)
+                                                   escalate_task, next_step, step_recipients)
 
 log = logging.getLogger(__name__)
 MAX_BATCH = 500
@@ -78,12 +78,7 @@ def _escalate_set(session: Any, dialect: str, ids: list[int], now: datetime,
         for task, case_ref, area, due in work:
             by_role, assignee = people[task.area_id], people["assignees"].get(task.assignee_id, [])
             for level, scheduled in due:
-                role = _target_role(task, level)
-                recipients = list(assignee) if level == LEVEL_REMINDED and assignee else list(by_role.get(role, []))
-                if level == LEVEL_REMINDED and task.assignee_id is not None:
-                    role = None
-                if level == LEVEL_OVERDUE:
-                    recipients += [a for a in assignee if all(a.id != r.id for r in recipients)]
+                role, recipients = step_recipients(task, level, by_role, assignee)
                 plans.append((task, case_ref, area, level, scheduled, role, recipients))
         step_ids = list(session.execute(
             insert(EscalationStep).returning(EscalationStep.id, sort_by_parameter_order=True),

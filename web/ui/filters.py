@@ -46,27 +46,28 @@ def _parse(value: Any) -> datetime | date | None:
             return None
 
 
-def uk_datetime(value: Any) -> str:
+def _london(value: Any) -> date | datetime | None:
+    """A date as given, or a datetime on London's clock (naive values are UTC)."""
     parsed = _parse(value)
-    if parsed is None:
-        return ""
     if isinstance(parsed, datetime):
         if parsed.tzinfo is None:
             parsed = parsed.replace(tzinfo=timezone.utc)
-        local = parsed.astimezone(LONDON)
+        return parsed.astimezone(LONDON)
+    return parsed
+
+
+def uk_datetime(value: Any) -> str:
+    local = _london(value)
+    if local is None:
+        return ""
+    if isinstance(local, datetime):
         return f"{local.day} {local:%B %Y} at {local.strftime('%I:%M%p').lstrip('0').lower()}"
-    return f"{parsed.day} {parsed:%B %Y}"
+    return f"{local.day} {local:%B %Y}"
 
 
 def uk_date(value: Any) -> str:
-    parsed = _parse(value)
-    if parsed is None:
-        return ""
-    if isinstance(parsed, datetime):
-        if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=timezone.utc)
-        parsed = parsed.astimezone(LONDON)
-    return f"{parsed.day} {parsed:%B %Y}"
+    local = _london(value)
+    return "" if local is None else f"{local.day} {local:%B %Y}"
 
 
 def due_tag(task: dict[str, Any], now: datetime | None = None) -> dict[str, str]:

@@ -27,6 +27,8 @@ CONTEXT_FIELDS = ("csods_outcome", "scheme_route", "application_reference", "mee
                   "decided_out_of_meeting", "ratification_note", "chair_outcome", "attendees",
                   "decision_route")
 SUPERSEDER_ROLES = (Role.CHAIR, Role.MANAGER, Role.ADMIN)
+#: the decision log counts matches exactly up to this many; beyond it says "more than"
+TOTAL_CAP = 1000
 
 
 def record_from_task(session: Session, actor: Actor, case: Case, instance: ProcessInstance,
@@ -153,12 +155,14 @@ def decision_log(db: Database, actor: Actor, *, limit: int = 50, offset: int = 0
     with db.transaction() as session:
         q = log_query(session, actor, **filters)
         total = None
-        if with_total:
+        if with_total:  # counted up to TOTAL_CAP + 1 rows: the scan stops early on large logs
             total = session.execute(select(func.count()).select_from(
-                q.with_only_columns(Decision.id).order_by(None).subquery())).scalar_one()
+                q.with_only_columns(Decision.id).order_by(None).limit(TOTAL_CAP + 1).subquery())).scalar_one()
         rows = session.execute(q.order_by(Decision.decided_at.desc(), Decision.id.desc())
                                .limit(limit).offset(offset)).scalars()
-        return {"items": [decision_view(d) for d in rows], "total": total, "limit": limit, "offset": offset}
+        capped = total is not None and total > TOTAL_CAP
+        return {"items": [decision_view(d) for d in rows], "total": TOTAL_CAP if capped else total,
+                "total_capped": capped, "limit": limit, "offset": offset}
 
 
 def log_query(session: Session, actor: Actor, **f: Any) -> Any:

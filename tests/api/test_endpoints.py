@@ -270,7 +270,8 @@ def test_full_path_records_a_decision_in_the_contract_shape(clients, decided):
 def test_decision_log_filters(clients, decided):
     manager = clients["manager"]
     page = manager.get("/api/v1/decisions").get_json()
-    assert set(page) == {"items", "total", "limit", "offset"} and page["total"] == 1
+    assert set(page) == {"items", "total", "total_capped", "limit", "offset"} and page["total"] == 1
+    assert page["total_capped"] is False
     assert DECISION_KEYS <= set(page["items"][0])
     today = page["items"][0]["decided_at"][:10]
     hits = ["area=kent", "outcome=disclose", f"from={today}", f"to={today}", "workflow=s327a_consideration",

@@ -206,3 +206,17 @@ def test_state_survives_the_database_round_trip_with_task_data(world):
         ready = runtime.ready_user_tasks(wf)
     assert ready[0].data["serious_harm_reasons"] == REASON
     assert ready[0].data["case_reference"] == "KNT-2026-000001"
+
+
+def test_decision_log_counts_exactly_up_to_a_cap(world, monkeypatch):
+    db, officer, chair = world["db"], world["officer"], world["chair"]
+    for i in range(3):
+        case = cases.create_case(db, officer, case_payload(reference=f"KNT-CAP-{i:04d}", cso=False))
+        first = processes.start_process(db, officer, case["id"], "mini_decision")["open_tasks"][0]
+        nxt = tasks.complete(db, officer, first["id"], {"serious_harm_risk": "no", "serious_harm_reasons": REASON})
+        tasks.complete(db, chair, nxt["next_tasks"][0]["id"], {"decision": "do_not_disclose", "decision_reasons": REASON})
+    exact = decisions.decision_log(db, chair)
+    assert (exact["total"], exact["total_capped"]) == (3, False)
+    monkeypatch.setattr(decisions, "TOTAL_CAP", 2)
+    capped = decisions.decision_log(db, chair, limit=10)
+    assert (capped["total"], capped["total_capped"], len(capped["items"])) == (2, True, 3)

@@ -41,7 +41,9 @@ class PageQuery(Schema):
 
 
 class PageMeta(Schema):
-    total = f.Integer(allow_none=True, metadata={"description": "Items matching the filters"})
+    total = f.Integer(allow_none=True, metadata={"description": "Items matching the filters (the decision "
+                                                   "log counts exactly up to 1,000: see total_capped)"})
+    total_capped = f.Boolean(metadata={"description": "True when more items match than total says (decision log)"})
     limit = f.Integer()
     offset = f.Integer()
 

@@ -79,7 +79,7 @@ def log() -> Any:
     result = decision_service.decision_log(db(), g.actor, limit=PER_PAGE, offset=(page - 1) * PER_PAGE, **parsed)
     query = urlencode({k: v for k, v in raw.items() if v})
     return render_template("decision_log.html", filters=raw, errors=errors, decisions=result["items"],
-                           total=result["total"], areas=_areas(), outcomes=DECISION_OUTCOMES,
+                           total=result["total"], total_capped=result.get("total_capped", False), areas=_areas(), outcomes=DECISION_OUTCOMES,
                            workflows=SHIPPED_KEYS, query=query,
                            pagination=pagination(page, PER_PAGE, result["total"], "decisions.log", **raw))
 

@@ -7,7 +7,8 @@ from pathlib import Path
 from werkzeug.datastructures import MultiDict
 
 from disclosure_engine.domain.forms import validate_submission
-from web.ui.forms_render import RenderContext, error_summary, parse_form, render_fields
+from web.ui.forms_parse import parse_form
+from web.ui.forms_render import RenderContext, error_summary, render_fields
 from web.ui.instructions import render_instructions
 
 WF = Path(__file__).resolve().parents[2] / "workflows"

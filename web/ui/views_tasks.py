@@ -21,7 +21,7 @@ from disclosure_engine.services import assignment
 from disclosure_engine.services import cases as case_service
 from disclosure_engine.services import page_reads as queries
 from disclosure_engine.services import tasks as task_service
-from web.ui import forms_render
+from web.ui import forms_parse, forms_render
 from web.ui.auth import db
 from web.ui.filters import page_number, pagination
 from web.ui.instructions import render_instructions
@@ -147,10 +147,10 @@ def submit(task_id: int) -> Any:
     ctx = queries.task_context(db(), g.actor, task_id)
     schema, ui = _form_parts(task, ctx)
     if action.startswith(("add:", "remove:")):
-        values = forms_render.parse_form(schema, ui, request.form, keep_blank_rows=True)
-        extra = forms_render.apply_row_action(values, action)
+        values = forms_parse.parse_form(schema, ui, request.form, keep_blank_rows=True)
+        extra = forms_parse.apply_row_action(values, action)
         return _render_task(task, ctx, values=values, extra_rows=extra)
-    values = forms_render.parse_form(schema, ui, request.form)
+    values = forms_parse.parse_form(schema, ui, request.form)
     if action == "save_draft":
         task_service.save_draft(db(), g.actor, task_id, values)
         flash("Your draft was saved. You can come back to it from My tasks.", "success")

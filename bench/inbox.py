@@ -20,7 +20,6 @@ Goal: p95 < 30 ms for each.
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import random
 import statistics

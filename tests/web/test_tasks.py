@@ -4,7 +4,15 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from disclosure_engine.persistence.models import AuditEvent, HumanTask
-from tests.web.conftest import LEVEL1, LEVEL2, advance, csrf_token, open_task, post_form, step_data
+from tests.web.conftest import (
+    LEVEL1,
+    LEVEL2,
+    advance,
+    csrf_token,
+    open_task,
+    post_form,
+    step_data,
+)
 
 
 def _html(response) -> str:

@@ -44,7 +44,23 @@ def _diffs(old: CompiledWorkflow, new: CompiledWorkflow, state: dict[str, Any]) 
 
 def check_migration(old: CompiledWorkflow, new: CompiledWorkflow, state: dict[str, Any]) -> MigrationCheck:
     """Whether this instance can move from ``old`` to ``new`` without rewriting its history."""
+    _wf, top, subs = _diffs(old, new, state)
+    return _check(top, subs)
+
+
+def migrate_if_safe(old: CompiledWorkflow, new: CompiledWorkflow,
+                    state: dict[str, Any]) -> tuple[MigrationCheck, Any]:
+    """Check and, when safe, migrate in one load and one diff; returns (check, migrated
+    workflow or None). Only READY tasks are reset, so timers keep their due times."""
     wf, top, subs = _diffs(old, new, state)
+    check = _check(top, subs)
+    if not check.safe:
+        return check, None
+    _apply(wf, top, subs, new)
+    return check, wf
+
+
+def _check(top: Any, subs: dict[Any, Any]) -> MigrationCheck:
     reasons: list[str] = []
     changed = sorted({_element(t) for t in top.changed if getattr(t.task_spec, "bpmn_id", None)})
     removed = sorted({_element(t) for t in top.removed if getattr(t.task_spec, "bpmn_id", None)})
@@ -66,10 +82,14 @@ def check_migration(old: CompiledWorkflow, new: CompiledWorkflow, state: dict[st
 def migrate_state(old: CompiledWorkflow, new: CompiledWorkflow, state: dict[str, Any]) -> dict[str, Any]:
     """The instance's state re-based on ``new``; only READY tasks are reset (timers keep time)."""
     wf, top, subs = _diffs(old, new, state)
+    _apply(wf, top, subs, new)
+    return dump_state(wf)
+
+
+def _apply(wf: Any, top: Any, subs: dict[Any, Any], new: CompiledWorkflow) -> None:
     migrate_workflow(top, wf, new.spec, reset_mask=TaskState.READY)
     for sp_id, diff in subs.items():
         if diff is not None:
             sub = wf.subprocesses[sp_id]
             migrate_workflow(diff, sub, new.subprocess_specs[sub.spec.name], reset_mask=TaskState.READY)
-    wf.script_engine = make_script_engine()
-    return dump_state(wf)
+    wf.script_engine = make_script_engine(new.timeout_ms)

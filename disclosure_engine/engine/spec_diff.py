@@ -73,6 +73,8 @@ def _signature(node: etree._Element, lanes: dict[str, str]) -> dict[str, Any]:
     for attr in ("sourceRef", "targetRef", "default", "attachedToRef", "cancelActivity", "calledElement"):
         if node.get(attr) is not None:
             sig[attr] = node.get(attr)
+    if sig["kind"] == "boundaryEvent":  # BPMN's default; bpmn-js omits default values when it saves
+        sig["cancelActivity"] = (node.get("cancelActivity") or "true").strip().lower()
     sig["condition"] = _text(node.find(f"{{{BPMN_NS}}}conditionExpression"))
     for kind in ("timeDuration", "timeDate", "timeCycle"):
         found = node.find(f".//{{{BPMN_NS}}}{kind}")

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from disclosure_engine.domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from disclosure_engine.domain.roles import POLICY_ROLES, Actor
 from disclosure_engine.engine import runtime
-from disclosure_engine.engine.migration import check_migration, migrate_state
+from disclosure_engine.engine.migration import check_migration, migrate_if_safe
 from disclosure_engine.persistence.db import Database
 from disclosure_engine.persistence.models import (HumanTask, ProcessDefinition, ProcessInstance,
                                                   ProcessMigration, utcnow)
@@ -27,6 +27,14 @@ from disclosure_engine.services.views import iso
 from disclosure_engine.services.workflows import compiled, latest_definition
 
 RUNNING = ("waiting", "error")
+
+
+class UnsafeMigration(Conflict):
+    """The instance has done something the new version changed or removed."""
+
+    def __init__(self, reasons: list[str]) -> None:
+        super().__init__("Not safe to migrate: " + "; ".join(reasons))
+        self.reasons = reasons
 
 
 def _require_policy(actor: Actor) -> None:
@@ -65,18 +73,32 @@ def migrate_instances(db: Database, actor: Actor, key: str, to_version: int, *,
     _require_policy(actor)
     if instance_ids is None and not all_safe:
         raise ValidationFailed("Choose instances to migrate", {"instances": ["Select instances or choose all safe ones"]})
-    if instance_ids is None:
-        chosen = [i["id"] for v in migration_candidates(db, actor, key, to_version)["versions"]
-                  for i in v["instances"] if i["safe"]]
+    if instance_ids is None:  # every running instance on another version; unsafe ones are skipped
+        chosen = _running_elsewhere(db, actor, key, to_version)
     else:
         chosen = sorted(set(int(i) for i in instance_ids))
     migrated, skipped = [], []
     for instance_id in chosen:
         try:
             migrated.append(migrate_one(db, actor, instance_id, key, to_version))
+        except UnsafeMigration as exc:
+            if not all_safe:  # chosen by hand: say why it stayed; "all safe" leaves these quietly
+                skipped.append({"id": instance_id, "reasons": exc.reasons})
         except (Conflict, NotFound) as exc:
             skipped.append({"id": instance_id, "reasons": [exc.message]})
     return {"key": key, "to_version": to_version, "migrated": migrated, "skipped": skipped}
+
+
+def _running_elsewhere(db: Database, actor: Actor, key: str, to_version: int) -> list[int]:
+    with db.transaction() as session:
+        target = latest_definition(session, key, to_version)
+        q = (select(ProcessInstance.id).join(ProcessDefinition)
+             .where(ProcessDefinition.key == key, ProcessInstance.definition_id != target.id,
+                    ProcessInstance.status.in_(RUNNING)).order_by(ProcessInstance.id))
+        ids = visible_area_ids(session, actor)
+        if ids is not None:
+            q = q.where(ProcessInstance.area_id.in_(ids))
+        return list(session.execute(q).scalars())
 
 
 def migrate_one(db: Database, actor: Actor, instance_id: int, key: str, to_version: int,
@@ -96,15 +118,13 @@ def migrate_one(db: Database, actor: Actor, instance_id: int, key: str, to_versi
             raise Conflict(f"Process {instance_id} already runs version {to_version}")
         old_def, old, new = instance.definition, compiled(instance.definition), compiled(target)
         if reverts is None:
-            check = check_migration(old, new, instance.state)
-            if not check.safe:
-                raise Conflict("Not safe to migrate: " + "; ".join(check.reasons))
-            state = migrate_state(old, new, instance.state)
+            check, wf = migrate_if_safe(old, new, instance.state)
+            if wf is None:
+                raise UnsafeMigration(check.reasons)
         else:
-            state = reverts.state_before
+            wf = runtime.load_state(new, reverts.state_before)
         before = instance.state
-        instance.state, instance.definition = state, target
-        wf = runtime.load_state(new, state)
+        instance.definition = target
         _carry_task_rows(session, instance, wf)
         persist(session, instance, wf, new, now)
         log = ProcessMigration(instance_id=instance.id, from_definition_id=old_def.id, to_definition_id=target.id,

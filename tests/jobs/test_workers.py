@@ -129,6 +129,8 @@ def test_one_sweep_per_slot_and_late_scheduled_sweeps_are_rescued(rconn):
 def test_kill_9_mid_sweep_of_1000_overdue_tasks_then_another_worker(world, job_env, procs):
     db = world["db"]
     ids = bulk_overdue(world, 1000)
+    # small chunks (the backlog path, 2 tasks a job) so the kill lands while work is left
+    job_env = {**job_env, "DISCLOSURE_ESCALATION_BATCH": "2"}
     first = procs.worker(job_env, "doomed")
     wait_for(lambda: counts(db)["levels"].get(3, 0) >= 100, 60, message="100 escalated", procs=procs)
     Procs.kill9(first)

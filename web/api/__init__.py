@@ -12,7 +12,7 @@ from typing import Any
 from flask import Blueprint, Flask, current_app, render_template_string
 from flask_smorest import Api
 
-from web.api import areas, audit, cases, decisions, processes, tasks, workflows
+from web.api import areas, audit, authoring, cases, decisions, processes, tasks, workflows
 from web.api.errors import ErrorSchema, install_boundary
 
 PREFIX = "/api/v1"
@@ -20,7 +20,7 @@ API_VERSION = "1.0"
 #: (blueprint, path under /api/v1)
 RESOURCES = ((cases.blp, "/cases"), (processes.blp, "/processes"), (tasks.blp, "/tasks"),
              (decisions.blp, "/decisions"), (audit.blp, "/audit"), (workflows.blp, "/workflows"),
-             (areas.blp, "/areas"))
+             (areas.blp, "/areas")) + authoring.RESOURCES
 
 DESCRIPTION = """\
 The disclosure-engine API for MAPPA Responsible Authorities (CJA 2003 s.327A).

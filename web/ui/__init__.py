@@ -80,10 +80,17 @@ def _register_assets(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from web.ui import auth, views_admin, views_cases, views_decisions, views_tasks
+    from web.ui import (
+        auth,
+        views_admin,
+        views_authoring,
+        views_cases,
+        views_decisions,
+        views_tasks,
+    )
 
     blueprints = [views_tasks.bp, views_cases.bp, views_decisions.bp, views_admin.work_bp,
-                  views_admin.audit_bp, views_admin.workflows_bp]
+                  views_admin.audit_bp, views_admin.workflows_bp, views_authoring.bp]
     if notifications_available():
         blueprints.append(views_admin.notifications_bp)
     for bp in blueprints:

@@ -27,6 +27,7 @@ from disclosure_engine.domain.errors import Forbidden
 from disclosure_engine.domain.roles import (
     AUDIT_ROLES,
     CASE_ROLES,
+    POLICY_ROLES,
     SUPERVISOR_ROLES,
     Actor,
     Role,
@@ -48,6 +49,10 @@ PAGE_ROLES: dict[str, Collection[str]] = {
     "audit.events": AUDIT_ROLES,
     "audit.verify": AUDIT_ROLES,
 }
+#: policy authoring (web.ui.views_authoring): every page and JSON endpoint, policy and admin only
+AUTHORING_ENDPOINTS = ("edit", "new_workflow", "drafts", "delete", "editor", "diagram", "save", "validate",
+                       "forms", "diff", "compare", "deploy", "migrations", "revert")
+PAGE_ROLES.update({f"authoring.{name}": POLICY_ROLES for name in AUTHORING_ENDPOINTS})
 SESSION_LIFETIME = timedelta(hours=8)
 
 

@@ -7,6 +7,8 @@ install it (scripts/test does), so a silent skip can never hide a broken front e
 """
 from __future__ import annotations
 
+import contextlib
+
 import json
 import os
 import socket
@@ -85,9 +87,9 @@ def _database(tmp: Path) -> tuple[str, Any]:
     return f"{server}/{name}", drop
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    tmp = tmp_path_factory.mktemp("e2e")
+@contextlib.contextmanager
+def running_server(tmp: Path) -> Iterator[dict[str, Any]]:
+    """A fresh database seeded with the demo users, and the app served on a free local port."""
     url, drop = _database(tmp)
     env = {**os.environ, "DISCLOSURE_ENV": "test", "DATABASE_URL": url,
            "DISCLOSURE_INSTANCE_DIR": str(tmp / "instance"), "SECRET_KEY": uuid.uuid4().hex * 2,
@@ -102,24 +104,31 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
     proc = subprocess.Popen([sys.executable, "-c", SERVER, str(port)], env=env, cwd=ROOT, stdout=log, stderr=log)
     base = f"http://127.0.0.1:{port}"
     deadline = time.time() + 30
-    while True:
-        try:
-            urllib.request.urlopen(base + "/healthz", timeout=1)
-            break
-        except OSError:
-            if proc.poll() is not None or time.time() > deadline:
-                proc.kill()
-                raise AssertionError("server did not start: " + (tmp / "server.log").read_text()[-3000:])
-            time.sleep(0.2)
-    yield {"base": base, **facts, "log": tmp / "server.log"}
-    proc.terminate()
     try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
-    if drop:
-        drop()
+        while True:
+            try:
+                urllib.request.urlopen(base + "/healthz", timeout=1)
+                break
+            except OSError:
+                if proc.poll() is not None or time.time() > deadline:
+                    raise AssertionError("server did not start: " + (tmp / "server.log").read_text()[-3000:])
+                time.sleep(0.2)
+        yield {"base": base, "database_url": url, **facts, "log": tmp / "server.log"}
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+        if drop:
+            drop()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    with running_server(tmp_path_factory.mktemp("e2e")) as running:
+        yield running
 
 
 @pytest.fixture(scope="session")

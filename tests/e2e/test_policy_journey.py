@@ -8,30 +8,14 @@ may trigger a Content-Security-Policy violation.
 """
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
-import time
-import urllib.request
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from tests.e2e.conftest import (
-    PASSWORD,
-    ROOT,
-    SEED,
-    SERVER,
-    SHOTS,
-    _database,
-    _free_port,
-    axe_check,
-    shot,
-)
+from tests.e2e.conftest import PASSWORD, SHOTS, axe_check, running_server, shot
 
 KEY = "s327a_consideration"
 
@@ -41,38 +25,12 @@ def policy_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str
     """The app on a fresh database (demo users), plus that database for in-process services."""
     from disclosure_engine.persistence.db import Database
 
-    tmp = tmp_path_factory.mktemp("policy-e2e")
-    url, drop = _database(tmp)
-    env = {**os.environ, "DISCLOSURE_ENV": "test", "DATABASE_URL": url, "WORKFLOWS_DIR": str(ROOT / "workflows"),
-           "DISCLOSURE_INSTANCE_DIR": str(tmp / "instance"), "SECRET_KEY": uuid.uuid4().hex * 2}
-    env.pop("REDIS_URL", None)
-    seeded = subprocess.run([sys.executable, "-c", SEED], env=env, cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert seeded.returncode == 0, seeded.stderr[-3000:]
-    port = _free_port()
-    log = open(tmp / "server.log", "w")
-    proc = subprocess.Popen([sys.executable, "-c", SERVER, str(port)], env=env, cwd=ROOT, stdout=log, stderr=log)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 30
-    while True:
+    with running_server(tmp_path_factory.mktemp("policy-e2e")) as running:
+        db = Database(running["database_url"])
         try:
-            urllib.request.urlopen(base + "/healthz", timeout=1)
-            break
-        except OSError:
-            if proc.poll() is not None or time.time() > deadline:
-                proc.kill()
-                raise AssertionError("server did not start: " + (tmp / "server.log").read_text()[-3000:])
-            time.sleep(0.2)
-    db = Database(url)
-    yield {"base": base, "db": db}
-    db.dispose()
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
-    if drop:
-        drop()
+            yield {"base": running["base"], "db": db}
+        finally:
+            db.dispose()
 
 
 def _start_case(db: Any, reference: str) -> int:

@@ -24,9 +24,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from common import fresh_database  # noqa: E402  (bench/ is on sys.path when run)
 from sqlalchemy import select  # noqa: E402
 
-from common import fresh_database  # noqa: E402  (bench/ is on sys.path when run)
 from disclosure_engine.domain.roles import SYSTEM  # noqa: E402
 from disclosure_engine.engine import runtime  # noqa: E402
 from disclosure_engine.persistence.db import Database  # noqa: E402
@@ -110,12 +110,69 @@ def summarise(raw: list[float], service: list[float]) -> dict[str, float]:
             "ratio_p50": pct(service, 0.5) / pct(raw, 0.5), "ratio_mean": statistics.mean(service) / statistics.mean(raw)}
 
 
+def phases(db: Database, n: int) -> dict[str, float]:
+    """Where a service completion's time goes: each function ``tasks.complete`` calls is wrapped
+    with a timer (ms per completion), plus a raw psycopg UPDATE + COMMIT of one instance state
+    for comparison with the ORM's flushes."""
+    import collections
+
+    import disclosure_engine.services.audit as audit_mod
+    from disclosure_engine.services import instances
+
+    task_ids, ctx = prepare(db, n)
+    spent: collections.Counter[str] = collections.Counter()
+
+    def timed(owner: object, name: str, label: str) -> None:
+        original = getattr(owner, name)
+
+        def wrapper(*args: object, **kwargs: object) -> object:
+            t0 = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                spent[label] += time.perf_counter() - t0
+        setattr(owner, name, wrapper)
+
+    for name in ("visible_task", "lock_instance", "validate_submission", "persist", "record_from_task"):
+        timed(tasks, name, name)
+    timed(instances, "_sync_tasks", "persist: re-project task rows")
+    timed(audit_mod, "record", "audit events")
+    for name in ("load_state", "complete_user_task", "dump_state"):
+        timed(runtime, name, f"engine: {name}")
+    t0 = time.perf_counter()
+    for tid in task_ids:
+        tasks.complete(db, ctx["actor"], tid, dict(ctx["data"]))
+    total = time.perf_counter() - t0
+    out = {"total": total / n * 1000, **{k: v / n * 1000 for k, v in spent.items()}}
+    raw = db.engine.raw_connection()
+    try:
+        cur = raw.cursor()
+        cur.execute("SELECT id, state::text FROM process_instance ORDER BY id LIMIT 1")
+        instance_id, state = cur.fetchone()
+        samples = []
+        for _ in range(30):
+            t0 = time.perf_counter()
+            cur.execute("UPDATE process_instance SET state = %s::json WHERE id = %s", (state, instance_id))
+            raw.commit()
+            samples.append(time.perf_counter() - t0)
+        out["raw psycopg UPDATE + COMMIT of one state"] = sorted(samples)[15] * 1000
+        out["state size (bytes)"] = float(len(state))
+    finally:
+        raw.close()
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", default="postgresql://postgres@127.0.0.1:5432/de_bench")
     parser.add_argument("--n", type=int, default=300)
+    parser.add_argument("--phases", action="store_true", help="break one completion down by step instead")
     args = parser.parse_args()
     db = fresh_database(args.database_url)
+    if args.phases:
+        for label, value in phases(db, args.n).items():
+            print(f"{label:<45} {value:9.2f}")
+        return
     r = measure(db, args.n)
     print(f"database: {db.dialect}; completions: {r['n']} (s327a_consideration 'decide', records a decision)")
     print(f"raw SpiffWorkflow (deserialize, run, serialize): p50 {r['raw_p50_ms']:.2f} ms, "

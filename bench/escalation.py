@@ -33,14 +33,19 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import redis  # noqa: E402
+from common import fresh_database  # noqa: E402  (bench/ is on sys.path when run)
 from sqlalchemy import func, insert, select  # noqa: E402
 
-from common import fresh_database  # noqa: E402  (bench/ is on sys.path when run)
 from disclosure_engine.domain.roles import SYSTEM  # noqa: E402
 from disclosure_engine.jobs.queue import enqueue_due_work, queue_for  # noqa: E402
 from disclosure_engine.persistence.db import Database  # noqa: E402
-from disclosure_engine.persistence.models import (AuditEvent, EscalationStep, HumanTask,  # noqa: E402
-                                                  Notification, utcnow)
+from disclosure_engine.persistence.models import (  # noqa: E402
+    AuditEvent,
+    EscalationStep,
+    HumanTask,
+    Notification,
+    utcnow,
+)
 from disclosure_engine.services import cases, processes  # noqa: E402
 from disclosure_engine.services.users import actor_for, create_user  # noqa: E402
 from disclosure_engine.services.workflows import deploy_paths  # noqa: E402

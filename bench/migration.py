@@ -11,15 +11,18 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 from common import fresh_database
+
 from disclosure_engine.domain.roles import SYSTEM
-from disclosure_engine.services import cases, migration
-from disclosure_engine.services.users import create_user, actor_for
-from disclosure_engine.services.workflows import deploy_paths
 from disclosure_engine.persistence.models import User
+from disclosure_engine.services import cases, migration
+from disclosure_engine.services.users import actor_for, create_user
+from disclosure_engine.services.workflows import deploy_paths
+
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 200
 db = fresh_database("postgresql://postgres@127.0.0.1:5432/de_bench_mig")
 deploy_paths(db, SYSTEM, [ROOT / "workflows" / "s327a_consideration.bpmn"])

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 import click
+from sqlalchemy.exc import OperationalError
 
 from disclosure_engine.config import Settings, load_settings
 from disclosure_engine.domain.errors import DisclosureError, ValidationFailed
@@ -120,6 +121,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         fail(f"{exc.message}{' (' + details + ')' if details else ''}")
     except DisclosureError as exc:
         fail(exc.message, 2)
+    except OperationalError as exc:  # database down, wrong URL, refused: say so in one line
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        fail(f"cannot use the database: {reason}", 1)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:

@@ -48,7 +48,10 @@ def register(cli: click.Group, pass_ctx: Callable[..., Any], fail: Callable[...,
     @pass_ctx
     def workflows_migrate(ctx: Any, key: str, to_version: int, instances: tuple[int, ...], all_safe: bool,
                           dry_run: bool) -> None:
-        from disclosure_engine.services.migration import migrate_instances, migration_candidates
+        from disclosure_engine.services.migration import (
+            migrate_instances,
+            migration_candidates,
+        )
 
         if dry_run:
             plan = migration_candidates(ctx.db, SYSTEM, key, to_version)

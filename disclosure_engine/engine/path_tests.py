@@ -46,7 +46,11 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from disclosure_engine.domain.vocabulary import REASON_PAIRS, is_reason_field, reason_problem
+from disclosure_engine.domain.vocabulary import (
+    REASON_PAIRS,
+    is_reason_field,
+    reason_problem,
+)
 from disclosure_engine.engine import runtime
 from disclosure_engine.engine.bundle import bundle_from_path
 
@@ -108,7 +112,9 @@ def parse_duration(text: str) -> timedelta:
                      seconds=parts["s"])
 
 
-def _substitute(value: Any, clock: datetime) -> Any:
+def resolve_placeholders(value: Any, clock: datetime) -> Any:
+    """Turn `$today`, `$today+P14D`, `$now-PT2H` (anywhere in ``value``) into dates or UTC
+    date-times relative to ``clock``; path files and the demo use them so no date is fixed."""
     if isinstance(value, str):
         match = _PLACEHOLDER.match(value)
         if not match:
@@ -121,9 +127,9 @@ def _substitute(value: Any, clock: datetime) -> Any:
             return moment.date().isoformat()
         return moment.replace(microsecond=0).isoformat()
     if isinstance(value, Mapping):
-        return {k: _substitute(v, clock) for k, v in value.items()}
+        return {k: resolve_placeholders(v, clock) for k, v in value.items()}
     if isinstance(value, list):
-        return [_substitute(v, clock) for v in value]
+        return [resolve_placeholders(v, clock) for v in value]
     return value
 
 
@@ -224,7 +230,7 @@ def run_path(compiled: Any, path: Mapping[str, Any], *, now: datetime | None = N
                           decisions_recorded=tuple(recorded))
 
     try:
-        wf = runtime.start_workflow(compiled, _substitute(dict(path.get("start_data") or {}), clock))
+        wf = runtime.start_workflow(compiled, resolve_placeholders(dict(path.get("start_data") or {}), clock))
         wf = _round_trip(compiled, wf)
         for number, step in enumerate(path.get("steps") or [], start=1):
             where = f"step {number}"
@@ -252,7 +258,7 @@ def run_path(compiled: Any, path: Mapping[str, Any], *, now: datetime | None = N
                 schema = compiled.forms.get(task.form_name or "")
                 if schema is None:
                     return fail(f"{where}: form {task.form_name!r} is not in the bundle")
-                submission = _substitute(copy.deepcopy(dict(step.get("data") or {})), clock)
+                submission = resolve_placeholders(copy.deepcopy(dict(step.get("data") or {})), clock)
                 submission = _fill_read_only(schema, submission, task.data)
                 errors = validate_step_data(schema, submission)
                 if "expect_errors" in step:

@@ -77,7 +77,11 @@ def sweep() -> str:
     chain), then enqueue one job per piece of due work."""
     from rq import get_current_job
 
-    from disclosure_engine.jobs.queue import enqueue_due_work, ensure_next_sweep, queue_for
+    from disclosure_engine.jobs.queue import (
+        enqueue_due_work,
+        ensure_next_sweep,
+        queue_for,
+    )
 
     rt = runtime()
     job = get_current_job()

@@ -27,8 +27,12 @@ from rq import SimpleWorker
 from disclosure_engine.config import Settings
 from disclosure_engine.jobs import tasks
 from disclosure_engine.jobs.connection import web_redis, worker_redis
-from disclosure_engine.jobs.queue import (enqueue_sweep_now, ensure_next_sweep, queue_for,
-                                         rescue_overdue_scheduled)
+from disclosure_engine.jobs.queue import (
+    enqueue_sweep_now,
+    ensure_next_sweep,
+    queue_for,
+    rescue_overdue_scheduled,
+)
 
 log = logging.getLogger(__name__)
 

@@ -5,11 +5,24 @@ cannot learn whether an Essex case exists.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import TypeVar
+
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from disclosure_engine.domain.errors import Forbidden, NotFound
 from disclosure_engine.domain.roles import CASE_ROLES, Actor
-from disclosure_engine.persistence.models import Area, Case, Decision, HumanTask, ProcessInstance
+from disclosure_engine.persistence.models import (
+    Area,
+    Case,
+    Decision,
+    HumanTask,
+    ProcessInstance,
+    User,
+)
+
+T = TypeVar("T")
 
 
 _AREA_SLUGS: dict[int, str] = {}
@@ -19,8 +32,6 @@ def area_slug(session: Session, area_id: int) -> str:
     """Areas are fixed reference data (seeded by migration), so their slugs are cached."""
     slug = _AREA_SLUGS.get(area_id)
     if slug is None:
-        from sqlalchemy import select
-
         _AREA_SLUGS.update(session.execute(select(Area.id, Area.slug)).all())
         slug = _AREA_SLUGS[area_id]
     return slug
@@ -31,43 +42,42 @@ def require_case_role(actor: Actor) -> None:
         raise Forbidden("Your role does not give access to cases")
 
 
-def visible_case(session: Session, actor: Actor, case_id: int, *, lock: bool = False) -> Case:
+def _visible(session: Session, actor: Actor, model: type[T], row_id: int, label: str, *, lock: bool = False) -> T:
+    """Load a row of an area-scoped table for ``actor``: another area's row is NotFound."""
     require_case_role(actor)
-    case = session.get(Case, case_id, with_for_update=lock)
-    if case is None or not actor.can_see_case_in(case.area.slug):
-        raise NotFound(f"Case {case_id} not found")
-    return case
+    row = session.get(model, row_id, with_for_update=lock)
+    if row is None or not actor.can_see_case_in(area_slug(session, row.area_id)):  # type: ignore[attr-defined]
+        raise NotFound(f"{label} {row_id} not found")
+    return row
+
+
+def visible_case(session: Session, actor: Actor, case_id: int, *, lock: bool = False) -> Case:
+    return _visible(session, actor, Case, case_id, "Case", lock=lock)
 
 
 def visible_process(session: Session, actor: Actor, process_id: int, *, lock: bool = False) -> ProcessInstance:
-    require_case_role(actor)
-    inst = session.get(ProcessInstance, process_id, with_for_update=lock)
-    if inst is None or not actor.can_see_case_in(area_slug(session, inst.area_id)):
-        raise NotFound(f"Process {process_id} not found")
-    return inst
+    return _visible(session, actor, ProcessInstance, process_id, "Process", lock=lock)
 
 
 def visible_task(session: Session, actor: Actor, task_id: int) -> HumanTask:
-    require_case_role(actor)
-    task = session.get(HumanTask, task_id)
-    if task is None or not actor.can_see_case_in(area_slug(session, task.area_id)):
-        raise NotFound(f"Task {task_id} not found")
-    return task
+    return _visible(session, actor, HumanTask, task_id, "Task")
 
 
 def visible_decision(session: Session, actor: Actor, decision_id: int) -> Decision:
-    require_case_role(actor)
-    decision = session.get(Decision, decision_id)
-    if decision is None or not actor.can_see_case_in(area_slug(session, decision.area_id)):
-        raise NotFound(f"Decision {decision_id} not found")
-    return decision
+    return _visible(session, actor, Decision, decision_id, "Decision")
+
+
+def usernames(session: Session, ids: Iterable[int | None]) -> dict[int | None, str]:
+    """User id -> username for the given ids (None ignored), in one query."""
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    return dict(session.execute(select(User.id, User.username).where(User.id.in_(wanted))).all())
 
 
 def area_slugs(session: Session) -> dict[int, str]:
     """Every area id -> slug (fixed reference data, cached after the first read)."""
     if len(_AREA_SLUGS) < 42:
-        from sqlalchemy import select
-
         _AREA_SLUGS.update(session.execute(select(Area.id, Area.slug)).all())
     return _AREA_SLUGS
 

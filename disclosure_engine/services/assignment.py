@@ -14,7 +14,13 @@ from sqlalchemy.orm import Session
 from disclosure_engine.domain.errors import Conflict, Forbidden, ValidationFailed
 from disclosure_engine.domain.roles import SUPERVISOR_ROLES, Actor
 from disclosure_engine.persistence.db import Database
-from disclosure_engine.persistence.models import HumanTask, User, UserArea, UserRole, utcnow
+from disclosure_engine.persistence.models import (
+    HumanTask,
+    User,
+    UserArea,
+    UserRole,
+    utcnow,
+)
 from disclosure_engine.services import audit
 from disclosure_engine.services.access import area_slug, visible_task
 from disclosure_engine.services.views import task_view

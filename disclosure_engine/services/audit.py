@@ -20,7 +20,12 @@ from sqlalchemy.orm import Session
 from disclosure_engine.domain.errors import Forbidden
 from disclosure_engine.domain.roles import AUDIT_ROLES, Actor
 from disclosure_engine.persistence.db import Database
-from disclosure_engine.persistence.models import GENESIS_HASH, AuditEvent, AuditHead, utcnow
+from disclosure_engine.persistence.models import (
+    GENESIS_HASH,
+    AuditEvent,
+    AuditHead,
+    utcnow,
+)
 
 
 def canonical_payload(event: AuditEvent) -> dict[str, Any]:
@@ -80,7 +85,7 @@ def record(
         justification=justification,
         recipient=recipient,
         source=source,
-        detail=_jsonable(dict(detail or {})),
+        detail=jsonable(dict(detail or {})),
         prev_hash=head.last_hash,
     )
     event.hash = compute_hash(event)
@@ -90,7 +95,7 @@ def record(
     return event
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
     """Normalise detail through JSON so what we hash is exactly what the database returns."""
     return json.loads(json.dumps(value, default=str))
 

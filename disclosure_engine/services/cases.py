@@ -16,7 +16,13 @@ from disclosure_engine.domain.errors import Conflict, Forbidden, NotFound
 from disclosure_engine.domain.roles import Actor, Role
 from disclosure_engine.domain.schedule34a import match_convictions
 from disclosure_engine.persistence.db import Database
-from disclosure_engine.persistence.models import Area, Case, Conviction, ProcessInstance, utcnow
+from disclosure_engine.persistence.models import (
+    Area,
+    Case,
+    Conviction,
+    ProcessInstance,
+    utcnow,
+)
 from disclosure_engine.services import audit
 from disclosure_engine.services.access import visible_area_ids, visible_case
 from disclosure_engine.services.processes import start_in_session

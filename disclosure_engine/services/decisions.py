@@ -14,12 +14,29 @@ from sqlalchemy.orm import Session, aliased
 
 from disclosure_engine.domain.errors import Conflict, Forbidden, ValidationFailed
 from disclosure_engine.domain.roles import Actor, Role
-from disclosure_engine.domain.vocabulary import (DECISION_FIELDS, DECISION_OUTCOMES, decision_outcome,
-                                                  is_reason_field, reason_problem)
+from disclosure_engine.domain.vocabulary import (
+    DECISION_FIELDS,
+    DECISION_OUTCOMES,
+    decision_outcome,
+    is_reason_field,
+    reason_problem,
+)
 from disclosure_engine.persistence.db import Database
-from disclosure_engine.persistence.models import Area, Case, Decision, HumanTask, ProcessInstance, User, utcnow
+from disclosure_engine.persistence.models import (
+    Area,
+    Case,
+    Decision,
+    HumanTask,
+    ProcessInstance,
+    User,
+    utcnow,
+)
 from disclosure_engine.services import audit
-from disclosure_engine.services.access import require_case_role, visible_area_ids, visible_decision
+from disclosure_engine.services.access import (
+    require_case_role,
+    visible_area_ids,
+    visible_decision,
+)
 from disclosure_engine.services.views import decision_view
 
 #: process facts kept with the record besides the vocabulary
@@ -56,7 +73,7 @@ def record_from_task(session: Session, actor: Actor, case: Case, instance: Proce
                           if previous else None),
         outcome=_outcome(data), presumption_applies=_bool(data.get("presumption_applies")),
         legal_basis=data.get("legal_basis"), review_date=_date(data.get("review_date")),
-        overdue_at_decision=bool(task.due_at and task.due_at < now), record=_jsonable(record),
+        overdue_at_decision=bool(task.due_at and task.due_at < now), record=audit.jsonable(record),
         decided_by_id=actor.user_id, decided_by_name=actor.username, decided_at=now,
     )
     session.add(decision)
@@ -92,7 +109,7 @@ def supersede(db: Database, actor: Actor, decision_id: int, changes: dict[str, A
                        supersedes_id=old.id, supersede_reason=reason.strip(),
                        outcome=_outcome(record), presumption_applies=_bool(record.get("presumption_applies")),
                        legal_basis=record.get("legal_basis"), review_date=_date(record.get("review_date")),
-                       overdue_at_decision=old.overdue_at_decision, record=_jsonable(record),
+                       overdue_at_decision=old.overdue_at_decision, record=audit.jsonable(record),
                        decided_by_id=actor.user_id, decided_by_name=actor.username, decided_at=now)
         session.add(new)
         session.flush()
@@ -231,11 +248,6 @@ def _date(value: Any) -> date | None:
             return None
     return None
 
-
-def _jsonable(value: Any) -> Any:
-    import json
-
-    return json.loads(json.dumps(value, default=str))
 
 
 def case_decisions(session: Session, case_id: int) -> list[Decision]:

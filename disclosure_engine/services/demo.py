@@ -16,8 +16,8 @@ from typing import Any
 from sqlalchemy import func, select
 
 from disclosure_engine.config import Settings
-from disclosure_engine.domain.errors import BadInput, DisclosureError
 from disclosure_engine.domain.areas import AREA_SLUGS
+from disclosure_engine.domain.errors import BadInput, DisclosureError
 from disclosure_engine.domain.fictional import generate_cases
 from disclosure_engine.domain.roles import SYSTEM, Actor
 from disclosure_engine.persistence.db import Database
@@ -119,9 +119,6 @@ def _age_some_tasks(db: Database, rng: random.Random) -> None:
     """Pretend a third of open work started weeks ago, so the overdue views have something in them."""
     from datetime import timedelta
 
-    from disclosure_engine.persistence.models import utcnow
-
-    now = utcnow()
     with db.transaction() as session:
         for task in session.execute(select(HumanTask).where(HumanTask.status == "open")).scalars():
             if rng.random() < 0.33 and task.due_at is not None:
@@ -194,7 +191,7 @@ def _replay(db: Database, actors: dict[str, Actor], area: str, process_id: int, 
 
 def _dates(value: Any) -> Any:
     """Path files write relative dates ($today+P14D); the demo resolves them against today."""
-    from disclosure_engine.engine.path_tests import _substitute
+    from disclosure_engine.engine.path_tests import resolve_placeholders
     from disclosure_engine.persistence.models import utcnow
 
-    return _substitute(value, utcnow())
+    return resolve_placeholders(value, utcnow())

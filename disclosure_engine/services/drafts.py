@@ -24,7 +24,11 @@ from disclosure_engine.persistence.db import Database
 from disclosure_engine.persistence.models import WorkflowDraft, utcnow
 from disclosure_engine.services import audit
 from disclosure_engine.services.views import iso
-from disclosure_engine.services.workflows import DeployResult, deploy_bundle, latest_definition
+from disclosure_engine.services.workflows import (
+    DeployResult,
+    deploy_bundle,
+    latest_definition,
+)
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "engine" / "templates"
 KEY = re.compile(r"^[a-z][a-z0-9_]{2,63}$")

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, insert, or_, select
+from sqlalchemy import and_, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -40,11 +40,24 @@ from disclosure_engine.config import Settings
 from disclosure_engine.domain.errors import Forbidden
 from disclosure_engine.domain.roles import SUPERVISOR_ROLES, SYSTEM, Actor, Role
 from disclosure_engine.persistence.db import Database
-from disclosure_engine.persistence.models import (LEVEL_ESCALATED, LEVEL_NAMES, LEVEL_OVERDUE,
-                                                  LEVEL_REMINDED, Area, Case, EscalationStep,
-                                                  HumanTask, utcnow)
+from disclosure_engine.persistence.models import (
+    LEVEL_ESCALATED,
+    LEVEL_NAMES,
+    LEVEL_OVERDUE,
+    LEVEL_REMINDED,
+    Area,
+    Case,
+    EscalationStep,
+    HumanTask,
+    utcnow,
+)
 from disclosure_engine.services import audit, notifications
-from disclosure_engine.services.access import visible_area_ids, visible_task
+from disclosure_engine.services.access import (
+    area_slugs,
+    usernames,
+    visible_area_ids,
+    visible_task,
+)
 
 log = logging.getLogger(__name__)
 
@@ -311,26 +324,28 @@ def step_view(r: EscalationStep) -> dict[str, Any]:
             "recipients": r.recipients}
 
 
-def escalated_tasks(db: Database, actor: Actor, *, min_level: int = LEVEL_OVERDUE,
-                    limit: int = 100) -> list[dict[str, Any]]:
-    """Open tasks at or past ``min_level`` in the actor's areas, most escalated first
-    (managers', chairs' and admins' view of late work)."""
+def escalated_tasks(db: Database, actor: Actor, *, min_level: int = LEVEL_OVERDUE, limit: int = 100,
+                    offset: int = 0, now: datetime | None = None) -> dict[str, Any]:
+    """Open tasks at or past ``min_level`` in the actor's areas, most escalated first, then the
+    most overdue: ``{"items", "total"}`` (managers', chairs' and auditors' view of late work)."""
     if not actor.has_role(*SUPERVISOR_ROLES, Role.AUDITOR):
         raise Forbidden("Only chairs, managers, auditors and administrators see escalated work")
     from disclosure_engine.services.views import task_view
 
+    now = now or utcnow()
     with db.transaction() as session:
         q = select(HumanTask).where(HumanTask.status == "open", HumanTask.escalation_level >= min_level)
         ids = visible_area_ids(session, actor)
         if ids is not None:
             q = q.where(HumanTask.area_id.in_(ids))
+        total = session.execute(select(func.count()).select_from(q.subquery())).scalar_one()
         rows = list(session.execute(q.order_by(HumanTask.escalation_level.desc(),
                                                HumanTask.due_at.asc().nulls_last(), HumanTask.id)
-                                    .limit(min(max(limit, 1), 500))).scalars())
-        areas = dict(session.execute(select(Area.id, Area.slug)).all())
-        out = []
+                                    .limit(min(max(limit, 1), 500)).offset(max(offset, 0))).scalars())
+        areas, names = area_slugs(session), usernames(session, {r.assignee_id for r in rows})
+        items = []
         for r in rows:
-            view = task_view(r, include_data=False)
+            view = task_view(r, now=now, assignee=names.get(r.assignee_id), include_data=False)
             view["area"] = areas[r.area_id]
-            out.append(view)
-        return out
+            items.append(view)
+        return {"items": items, "total": total}

@@ -23,11 +23,26 @@ from sqlalchemy.exc import IntegrityError
 from disclosure_engine.config import Settings
 from disclosure_engine.domain.roles import SYSTEM
 from disclosure_engine.persistence.db import Database
-from disclosure_engine.persistence.models import (LEVEL_NAMES, LEVEL_REMINDED, Area, Case,
-                                                  EscalationStep, HumanTask, utcnow)
+from disclosure_engine.persistence.models import (
+    LEVEL_NAMES,
+    LEVEL_REMINDED,
+    Area,
+    Case,
+    EscalationStep,
+    HumanTask,
+    utcnow,
+)
 from disclosure_engine.services import audit, notifications
-from disclosure_engine.services.escalation import (AUDIT_ACTIONS, StepDone, TaskEscalation, _message, _target_role,
-                                                   escalate_task, next_step, step_recipients)
+from disclosure_engine.services.escalation import (
+    AUDIT_ACTIONS,
+    StepDone,
+    TaskEscalation,
+    _message,
+    _target_role,
+    escalate_task,
+    next_step,
+    step_recipients,
+)
 
 log = logging.getLogger(__name__)
 MAX_BATCH = 500

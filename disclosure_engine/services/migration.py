@@ -13,13 +13,23 @@ from typing import Any
 
 from sqlalchemy import select
 
-from disclosure_engine.domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from disclosure_engine.domain.errors import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    ValidationFailed,
+)
 from disclosure_engine.domain.roles import POLICY_ROLES, Actor
 from disclosure_engine.engine import runtime
 from disclosure_engine.engine.migration import check_migration, migrate_if_safe
 from disclosure_engine.persistence.db import Database
-from disclosure_engine.persistence.models import (HumanTask, ProcessDefinition, ProcessInstance,
-                                                  ProcessMigration, utcnow)
+from disclosure_engine.persistence.models import (
+    HumanTask,
+    ProcessDefinition,
+    ProcessInstance,
+    ProcessMigration,
+    utcnow,
+)
 from disclosure_engine.services import audit
 from disclosure_engine.services.access import area_slug, visible_area_ids
 from disclosure_engine.services.instances import lock_instance, persist

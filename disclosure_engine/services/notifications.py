@@ -29,7 +29,13 @@ from disclosure_engine.config import Settings
 from disclosure_engine.domain.errors import NotFound
 from disclosure_engine.domain.roles import Actor
 from disclosure_engine.persistence.db import Database
-from disclosure_engine.persistence.models import Notification, User, UserArea, UserRole, utcnow
+from disclosure_engine.persistence.models import (
+    Notification,
+    User,
+    UserArea,
+    UserRole,
+    utcnow,
+)
 
 log = logging.getLogger(__name__)
 

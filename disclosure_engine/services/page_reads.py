@@ -10,20 +10,17 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from disclosure_engine.domain.errors import Forbidden
 from disclosure_engine.domain.roles import AUDIT_ROLES, SUPERVISOR_ROLES, Actor
 from disclosure_engine.engine import runtime
 from disclosure_engine.persistence.db import Database
 from disclosure_engine.persistence.models import (
-    Area,
     AuditEvent,
     Case,
-    HumanTask,
     ProcessInstance,
     User,
-    utcnow,
 )
 from disclosure_engine.services.access import (
     visible_area_ids,
@@ -101,33 +98,6 @@ def case_viewers(db: Database, actor: Actor, case_id: int, *, limit: int = 100) 
             .order_by(AuditEvent.seq.desc()).limit(limit)).scalars()
         return [{"who": e.actor_name, "when": e.occurred_at, "justification": e.justification,
                  "source": e.source} for e in rows]
-
-
-def escalated_tasks(db: Database, actor: Actor, *, limit: int = 25, offset: int = 0,
-                    now: datetime | None = None) -> dict[str, Any]:
-    """Open tasks that have been escalated at least once, most urgent first."""
-    if not actor.has_role(*SUPERVISOR_ROLES, *AUDIT_ROLES):
-        raise Forbidden("Only chairs, managers, auditors and administrators see escalated work")
-    from disclosure_engine.services.views import task_view
-
-    now = now or utcnow()
-    with db.transaction() as session:
-        q = select(HumanTask).where(HumanTask.status == "open", HumanTask.escalation_level > 0)
-        ids = visible_area_ids(session, actor)
-        if ids is not None:
-            q = q.where(HumanTask.area_id.in_(ids))
-        total = session.execute(select(func.count()).select_from(q.subquery())).scalar_one()
-        rows = list(session.execute(q.order_by(HumanTask.due_at.asc().nulls_last(), HumanTask.id)
-                                    .limit(limit).offset(offset)).scalars())
-        areas = dict(session.execute(select(Area.id, Area.slug)).all())
-        names = dict(session.execute(select(User.id, User.username).where(
-            User.id.in_({r.assignee_id for r in rows if r.assignee_id}))).all()) if rows else {}
-        items = []
-        for r in rows:
-            view = task_view(r, now=now, assignee=names.get(r.assignee_id), include_data=False)
-            view["area"] = areas[r.area_id]
-            items.append(view)
-        return {"items": items, "total": total}
 
 
 def day_bounds(value: date) -> tuple[datetime, datetime]:

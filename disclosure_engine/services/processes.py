@@ -12,9 +12,19 @@ from disclosure_engine.domain.errors import Forbidden, ValidationFailed
 from disclosure_engine.domain.roles import Actor, Role
 from disclosure_engine.engine import runtime
 from disclosure_engine.persistence.db import Database
-from disclosure_engine.persistence.models import Case, HumanTask, ProcessInstance, User, utcnow
+from disclosure_engine.persistence.models import (
+    Case,
+    HumanTask,
+    ProcessInstance,
+    utcnow,
+)
 from disclosure_engine.services import audit
-from disclosure_engine.services.access import visible_case, visible_process
+from disclosure_engine.services.access import (
+    area_slug,
+    usernames,
+    visible_case,
+    visible_process,
+)
 from disclosure_engine.services.instances import persist, start_data
 from disclosure_engine.services.views import iso, process_summary, task_view
 from disclosure_engine.services.workflows import compiled, latest_definition
@@ -87,20 +97,18 @@ def get_process(db: Database, actor: Actor, process_id: int) -> dict[str, Any]:
     with db.transaction() as session:
         instance = visible_process(session, actor, process_id)
         audit.record(session, actor, "process.viewed", "process", instance.id,
-                     area=instance.definition and _area(session, instance))
+                     area=_area(session, instance))
         return _view(session, instance)
 
 
 def _area(session: Session, instance: ProcessInstance) -> str:
-    from disclosure_engine.services.access import area_slug
-
     return area_slug(session, instance.area_id)
 
 
 def _view(session: Session, instance: ProcessInstance) -> dict[str, Any]:
     tasks = list(session.execute(select(HumanTask).where(HumanTask.instance_id == instance.id)
                                  .order_by(HumanTask.created_at, HumanTask.id)).scalars())
-    names = _usernames(session, {t.completed_by_id for t in tasks} | {t.assignee_id for t in tasks})
+    names = usernames(session, {t.completed_by_id for t in tasks} | {t.assignee_id for t in tasks})
     area = _area(session, instance)
     history = [{"task_id": t.id, "element_id": t.element_id, "name": t.name, "status": t.status,
                 "completed_by": names.get(t.completed_by_id), "completed_at": iso(t.completed_at),
@@ -116,9 +124,3 @@ def _view(session: Session, instance: ProcessInstance) -> dict[str, Any]:
             "end_event": instance.end_event, "next_timer_at": iso(instance.next_timer_at),
             "open_tasks": open_tasks, "history": history}
 
-
-def _usernames(session: Session, ids: set[int | None]) -> dict[int | None, str]:
-    wanted = {i for i in ids if i is not None}
-    if not wanted:
-        return {}
-    return dict(session.execute(select(User.id, User.username).where(User.id.in_(wanted))).all())

@@ -18,9 +18,21 @@ from disclosure_engine.domain.forms import apply_read_only, validate_submission
 from disclosure_engine.domain.roles import SUPERVISOR_ROLES, Actor, Role
 from disclosure_engine.engine import runtime
 from disclosure_engine.persistence.db import Database
-from disclosure_engine.persistence.models import Area, Case, HumanTask, User, utcnow
+from disclosure_engine.persistence.models import (
+    Area,
+    Case,
+    HumanTask,
+    ProcessInstance,
+    utcnow,
+)
 from disclosure_engine.services import audit
-from disclosure_engine.services.access import area_slug, area_slugs, visible_area_ids, visible_task
+from disclosure_engine.services.access import (
+    area_slug,
+    area_slugs,
+    usernames,
+    visible_area_ids,
+    visible_task,
+)
 from disclosure_engine.services.decisions import record_from_task
 from disclosure_engine.services.instances import lock_instance, persist
 from disclosure_engine.services.views import task_view
@@ -73,7 +85,7 @@ def list_tasks(db: Database, actor: Actor, *, scope: str = "mine", status: str =
         total = session.execute(select(func.count()).select_from(q.subquery())).scalar_one()
         rows = list(session.execute(q.order_by(HumanTask.due_at.asc().nulls_last(), HumanTask.id)
                                     .limit(min(max(limit, 1), 200)).offset(max(offset, 0))).scalars())
-        names = _names(session, {r.assignee_id for r in rows})
+        names = usernames(session, {r.assignee_id for r in rows})
         areas = area_slugs(session)
         items = []
         for r in rows:
@@ -87,11 +99,11 @@ def get_task(db: Database, actor: Actor, task_id: int) -> dict[str, Any]:
     """A task with its form (JSON Schema) and deadline; the read is audited."""
     with db.transaction() as session:
         task = visible_task(session, actor, task_id)
-        instance = lock_free_instance(session, task)
+        instance = session.get(ProcessInstance, task.instance_id)
         area = area_slug(session, task.area_id)
         audit.record(session, actor, "task.viewed", "task", task.id, area=area)
         view = task_view(task, form=form_schema(instance.definition, task.form_name) or {},
-                         assignee=_names(session, {task.assignee_id}).get(task.assignee_id))
+                         assignee=usernames(session, {task.assignee_id}).get(task.assignee_id))
         view["area"] = area
         view["escalation_history"] = _escalation_history(session, task.id)
         return view
@@ -105,11 +117,6 @@ def _escalation_history(session: Any, task_id: int) -> list[dict[str, Any]]:
                            .order_by(EscalationStep.level)).scalars()
     return [step_view(r) for r in rows]
 
-
-def lock_free_instance(session: Any, task: HumanTask) -> Any:
-    from disclosure_engine.persistence.models import ProcessInstance
-
-    return session.get(ProcessInstance, task.instance_id)
 
 
 def claim(db: Database, actor: Actor, task_id: int) -> dict[str, Any]:
@@ -153,7 +160,7 @@ def save_draft(db: Database, actor: Actor, task_id: int, data: dict[str, Any]) -
         _require_holder(actor, task)
         task.draft_data = data
         audit.record(session, actor, "task.draft_saved", "task", task.id, area=area_slug(session, task.area_id))
-        return {**task_view(task, assignee=_names(session, {task.assignee_id}).get(task.assignee_id)),
+        return {**task_view(task, assignee=usernames(session, {task.assignee_id}).get(task.assignee_id)),
                 "area": area_slug(session, task.area_id)}
 
 
@@ -215,9 +222,3 @@ def _require_holder(actor: Actor, task: HumanTask) -> None:
     if not _may_work(actor, task):
         raise Forbidden(f"This task is for the {task.candidate_role} role")
 
-
-def _names(session: Any, ids: set[int | None]) -> dict[int | None, str]:
-    wanted = {i for i in ids if i is not None}
-    if not wanted:
-        return {}
-    return dict(session.execute(select(User.id, User.username).where(User.id.in_(wanted))).all())

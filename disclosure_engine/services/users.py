@@ -16,7 +16,14 @@ from disclosure_engine.domain.areas import AREAS
 from disclosure_engine.domain.errors import Conflict, ValidationFailed
 from disclosure_engine.domain.roles import ROLES, SYSTEM, Actor, Role
 from disclosure_engine.persistence.db import Database
-from disclosure_engine.persistence.models import ApiToken, Area, User, UserArea, UserRole, utcnow
+from disclosure_engine.persistence.models import (
+    ApiToken,
+    Area,
+    User,
+    UserArea,
+    UserRole,
+    utcnow,
+)
 from disclosure_engine.services import audit
 
 _hasher = PasswordHasher()

@@ -7,7 +7,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from disclosure_engine.persistence.models import Case, Decision, HumanTask, ProcessInstance, utcnow
+from disclosure_engine.persistence.models import (
+    Case,
+    Decision,
+    HumanTask,
+    ProcessInstance,
+    utcnow,
+)
 
 
 def iso(value: datetime | None) -> str | None:

@@ -6,10 +6,10 @@ the next version number. Running instances stay on the version they started with
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
-from dataclasses import dataclass
 import threading
 from collections import OrderedDict
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,11 @@ from sqlalchemy.orm import Session
 from disclosure_engine.config import Settings
 from disclosure_engine.domain.errors import Conflict, Forbidden, NotFound
 from disclosure_engine.domain.roles import POLICY_ROLES, SYSTEM, Actor
-from disclosure_engine.engine.bundle import WorkflowBundle, bundle_from_files, bundle_from_path
+from disclosure_engine.engine.bundle import (
+    WorkflowBundle,
+    bundle_from_files,
+    bundle_from_path,
+)
 from disclosure_engine.engine.problems import InvalidWorkflow
 from disclosure_engine.engine.runtime import CompiledWorkflow, compile_bundle
 from disclosure_engine.engine.validate import validate_bundle

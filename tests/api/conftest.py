@@ -3,7 +3,6 @@ users of each role in Kent and Essex with bearer tokens, and a helper that speak
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any

@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 from disclosure_engine.domain.vocabulary import DECISION_FIELDS
 
-from .conftest import ROOT, case_body, open_task, path_steps, run_to_decision
+from .conftest import ROOT, case_body, open_task, path_steps
 
 CASE_KEYS = {"id", "reference", "area", "category", "level", "lead_agency", "offender", "convictions",
              "child_sex_offender", "schedule_34a_matches", "processes"}
@@ -27,8 +26,8 @@ def assert_error(resp, status):
 # -- authentication -----------------------------------------------------------------------------
 
 def test_missing_unknown_and_malformed_tokens_are_401_with_www_authenticate(clients, app, db):
-    from disclosure_engine.services import audit
     from disclosure_engine.domain.roles import SYSTEM
+    from disclosure_engine.services import audit
 
     anon = clients["anonymous"]
     for headers in ({}, {"Authorization": "Bearer"}, {"Authorization": "Basic abc"},

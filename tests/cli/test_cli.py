@@ -118,3 +118,13 @@ def test_db_upgrade_is_idempotent_and_deploys_shipped_workflows(run):
     listed = run("workflows", "list").stdout
     for key in ("s327a_consideration", "disclosure_delivery", "csods_application", "urgent_disclosure"):
         assert key in listed
+
+
+def test_an_unreachable_database_is_one_line_not_a_traceback(tmp_path):
+    env = {**os.environ, "DATABASE_URL": "postgresql://nobody@127.0.0.1:9/none", "DISCLOSURE_ENV": "test",
+           "DISCLOSURE_INSTANCE_DIR": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-m", "disclosure_engine.cli", "audit", "verify"], env=env,
+                            capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert result.returncode == 1
+    assert result.stderr.startswith("disclosure-engine: cannot use the database:")
+    assert "Traceback" not in result.stderr and result.stderr.strip().count("\n") == 0

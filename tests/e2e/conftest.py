@@ -8,7 +8,6 @@ install it (scripts/test does), so a silent skip can never hide a broken front e
 from __future__ import annotations
 
 import contextlib
-
 import json
 import os
 import socket

@@ -26,8 +26,13 @@ from sqlalchemy import func, insert, select
 
 from disclosure_engine.domain.roles import SYSTEM, Actor
 from disclosure_engine.persistence.db import Database
-from disclosure_engine.persistence.models import (AuditEvent, EscalationStep, HumanTask, Notification,
-                                                  utcnow)
+from disclosure_engine.persistence.models import (
+    AuditEvent,
+    EscalationStep,
+    HumanTask,
+    Notification,
+    utcnow,
+)
 from disclosure_engine.services import cases, processes
 from disclosure_engine.services.users import create_user
 

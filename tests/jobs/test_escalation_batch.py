@@ -6,7 +6,12 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from disclosure_engine.persistence.models import EscalationStep, HumanTask, Notification, utcnow
+from disclosure_engine.persistence.models import (
+    EscalationStep,
+    HumanTask,
+    Notification,
+    utcnow,
+)
 from disclosure_engine.services import audit, cases, processes
 from disclosure_engine.services.escalation import escalate_task
 from disclosure_engine.services.escalation_batch import escalate_tasks

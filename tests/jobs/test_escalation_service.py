@@ -180,7 +180,7 @@ def test_notifications_hold_references_only_and_belong_to_their_user(world):
     assert notifications.unread_count(db, chair) == 1
     history = escalation.escalation_history(db, manager, note["task_id"])
     assert [h["kind"] for h in history] == ["overdue", "escalated"]
-    late = escalation.escalated_tasks(db, manager)
+    late = escalation.escalated_tasks(db, manager)["items"]
     assert [t["id"] for t in late] == [note["task_id"]] and late[0]["escalation_level"] == 3
 
 

@@ -21,13 +21,30 @@ from rq.job import Job, JobStatus
 from sqlalchemy import select, update
 
 from disclosure_engine.config import load_settings
-from disclosure_engine.persistence.models import EscalationStep, HumanTask, ProcessInstance, utcnow
+from disclosure_engine.jobs.queue import (
+    QUEUE_NAME,
+    enqueue_due_work,
+    ensure_next_sweep,
+    rescue_overdue_scheduled,
+)
+from disclosure_engine.persistence.models import (
+    EscalationStep,
+    HumanTask,
+    ProcessInstance,
+    utcnow,
+)
 from disclosure_engine.services import escalation, tasks
-from disclosure_engine.jobs.queue import (QUEUE_NAME, enqueue_due_work, enqueue_unique,
-                                          ensure_next_sweep, rescue_overdue_scheduled)
 
-from .conftest import (OFFENDER_REFS, Procs, bulk_overdue, counts, free_port, redis_server_binary,
-                       start_ladder, wait_for)
+from .conftest import (
+    OFFENDER_REFS,
+    Procs,
+    bulk_overdue,
+    counts,
+    free_port,
+    redis_server_binary,
+    start_ladder,
+    wait_for,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -128,7 +145,7 @@ def test_one_sweep_per_slot_and_late_scheduled_sweeps_are_rescued(rconn):
 
 def test_kill_9_mid_sweep_of_1000_overdue_tasks_then_another_worker(world, job_env, procs):
     db = world["db"]
-    ids = bulk_overdue(world, 1000)
+    bulk_overdue(world, 1000)
     # small chunks (the backlog path, 2 tasks a job) so the kill lands while work is left
     job_env = {**job_env, "DISCLOSURE_ESCALATION_BATCH": "2"}
     first = procs.worker(job_env, "doomed")

@@ -4,7 +4,14 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from disclosure_engine.domain.areas import AREAS
-from disclosure_engine.persistence.models import Case, Decision, HumanTask, ProcessDefinition, ProcessInstance, utcnow
+from disclosure_engine.persistence.models import (
+    Case,
+    Decision,
+    HumanTask,
+    ProcessDefinition,
+    ProcessInstance,
+    utcnow,
+)
 from disclosure_engine.services import audit
 from disclosure_engine.services.demo import DEMO_PASSWORD, create_demo_data
 from disclosure_engine.services.users import authenticate

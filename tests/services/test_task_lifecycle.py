@@ -6,7 +6,12 @@ from datetime import timedelta
 
 import pytest
 
-from disclosure_engine.domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from disclosure_engine.domain.errors import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    ValidationFailed,
+)
 from disclosure_engine.domain.roles import SYSTEM
 from disclosure_engine.persistence.models import utcnow
 from disclosure_engine.services import audit, cases, decisions, processes, tasks, timers

@@ -10,7 +10,11 @@ import pytest
 from disclosure_engine.engine import runtime
 from disclosure_engine.engine.bundle import bundle_from_path
 from disclosure_engine.engine.path_tests import (
-    WORKFLOWS_DIR, iter_paths, path_files, reason_limb_problems, run_path,
+    WORKFLOWS_DIR,
+    iter_paths,
+    path_files,
+    reason_limb_problems,
+    run_path,
 )
 
 SHIPPED = ("s327a_consideration", "disclosure_delivery", "csods_application", "urgent_disclosure")

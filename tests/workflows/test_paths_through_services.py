@@ -12,11 +12,11 @@ import pytest
 from disclosure_engine.domain.errors import ValidationFailed
 from disclosure_engine.domain.roles import Actor
 from disclosure_engine.engine.path_tests import (
-    _substitute,
     iter_paths,
     parse_duration,
     path_files,
     reason_limb_problems,
+    resolve_placeholders,
 )
 from disclosure_engine.persistence.models import utcnow
 from disclosure_engine.services import audit, cases, decisions, processes, tasks, timers
@@ -51,7 +51,7 @@ def test_path_through_the_services(db, settings, path_file, name, path):
     start = path["start_data"]
     clock = utcnow()
     case_id = _case(db, actors["officer"], int(start.get("mappa_level", 1)))
-    extra = {k: _substitute(start[k], clock) for k in PASSTHROUGH if k in start}
+    extra = {k: resolve_placeholders(start[k], clock) for k in PASSTHROUGH if k in start}
     process_id = processes.start_process(db, actors["officer"], case_id, key, data=extra)["id"]
     for step in path["steps"]:
         if "advance" in step:
@@ -66,7 +66,7 @@ def test_path_through_the_services(db, settings, path_file, name, path):
         task = next((t for t in view["open_tasks"] if t["element_id"] == step["task"]), None)
         assert task is not None, f"{step['task']} not open; open: {[t['element_id'] for t in view['open_tasks']]}"
         actor = actors[task["candidate_role"]]
-        data = _substitute(step.get("data", {}), clock)
+        data = resolve_placeholders(step.get("data", {}), clock)
         if "expect_errors" in step:
             with pytest.raises(ValidationFailed) as refused:
                 tasks.complete(db, actor, task["id"], data, now=clock)

@@ -10,7 +10,12 @@ import pytest
 from disclosure_engine.engine import runtime
 from disclosure_engine.engine.bundle import bundle_from_path
 from disclosure_engine.engine.path_tests import (
-    WORKFLOWS_DIR, PathFileError, parse_duration, reason_limb_problems, run_path, run_path_file,
+    WORKFLOWS_DIR,
+    PathFileError,
+    parse_duration,
+    reason_limb_problems,
+    run_path,
+    run_path_file,
 )
 
 

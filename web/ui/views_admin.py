@@ -19,7 +19,9 @@ from lxml import etree
 
 from disclosure_engine.domain.errors import NotFound
 from disclosure_engine.engine.xml_safety import parse_xml
+from disclosure_engine.persistence.models import LEVEL_REMINDED
 from disclosure_engine.services import audit as audit_service
+from disclosure_engine.services import escalation
 from disclosure_engine.services import page_reads as queries
 from disclosure_engine.services import tasks as task_service
 from disclosure_engine.services import workflows as workflow_service
@@ -43,9 +45,10 @@ def overdue() -> Any:
     if view == "overdue":
         result = task_service.list_tasks(db(), g.actor, scope="all", overdue=True, limit=PER_PAGE,
                                          offset=(page - 1) * PER_PAGE)
-        other = queries.escalated_tasks(db(), g.actor, limit=1)["total"]
+        other = escalation.escalated_tasks(db(), g.actor, min_level=LEVEL_REMINDED, limit=1)["total"]
     else:
-        result = queries.escalated_tasks(db(), g.actor, limit=PER_PAGE, offset=(page - 1) * PER_PAGE)
+        result = escalation.escalated_tasks(db(), g.actor, min_level=LEVEL_REMINDED, limit=PER_PAGE,
+                                            offset=(page - 1) * PER_PAGE)
         other = task_service.list_tasks(db(), g.actor, scope="all", overdue=True, limit=1)["total"]
     refs = queries.case_references(db(), g.actor, {t["case_id"] for t in result["items"]})
     for t in result["items"]:

@@ -1,11 +1,17 @@
 """All models, importable from one place (Alembic autogenerate reads Base.metadata)."""
-from .authoring import ProcessMigration, WorkflowDraft
 from .audit import GENESIS_HASH, AuditEvent, AuditHead
+from .authoring import ProcessMigration, WorkflowDraft
 from .base import Base, JSONType, UTCDateTime, utcnow
 from .cases import Case, Conviction
 from .decisions import Decision
-from .escalation import (LEVEL_ESCALATED, LEVEL_NAMES, LEVEL_OVERDUE, LEVEL_REMINDED, EscalationStep,
-                         Notification)
+from .escalation import (
+                         LEVEL_ESCALATED,
+                         LEVEL_NAMES,
+                         LEVEL_OVERDUE,
+                         LEVEL_REMINDED,
+                         EscalationStep,
+                         Notification,
+)
 from .people import ApiToken, Area, User, UserArea, UserRole
 from .workflows import DefinitionFile, HumanTask, ProcessDefinition, ProcessInstance
 

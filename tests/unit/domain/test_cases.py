@@ -6,7 +6,10 @@ from datetime import date
 import pytest
 
 from disclosure_engine.domain.cases import (
-    CaseInput, ConvictionInput, validate_case_input, to_public_dict,
+    CaseInput,
+    ConvictionInput,
+    to_public_dict,
+    validate_case_input,
 )
 from disclosure_engine.domain.errors import ValidationFailed
 

@@ -1,14 +1,19 @@
 """Deadlines: ISO 8601 durations, clock changes and England and Wales working days."""
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, UTC
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import holidays
 import pytest
 
 from disclosure_engine.domain.deadlines import (
-    Duration, add_duration, add_working_days, due_at_for, is_working_day, parse_duration,
+    Duration,
+    add_duration,
+    add_working_days,
+    due_at_for,
+    is_working_day,
+    parse_duration,
 )
 from disclosure_engine.domain.errors import ValidationFailed
 

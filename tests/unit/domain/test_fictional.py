@@ -11,7 +11,10 @@ import pytest
 from disclosure_engine.domain.areas import AREA_SLUGS
 from disclosure_engine.domain.cases import validate_case_input
 from disclosure_engine.domain.fictional import (
-    AREA_CODES, CHILD_SEX_OFFENCES, NON_SCHEDULE_OFFENCES, generate_cases,
+    AREA_CODES,
+    CHILD_SEX_OFFENCES,
+    NON_SCHEDULE_OFFENCES,
+    generate_cases,
 )
 from disclosure_engine.domain.schedule34a import load_schedule, match_convictions
 

@@ -4,7 +4,10 @@ from __future__ import annotations
 import pytest
 
 from disclosure_engine.domain.forms import (
-    FORM_KEY, check_form_schema, coerce_submission, validate_submission,
+    FORM_KEY,
+    check_form_schema,
+    coerce_submission,
+    validate_submission,
 )
 
 GOOD_REASON = "The offender has unsupervised contact with the children at weekends."

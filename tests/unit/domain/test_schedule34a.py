@@ -9,7 +9,11 @@ import pytest
 from disclosure_engine.domain.cases import ConvictionInput, EquivalenceOpinion
 from disclosure_engine.domain.errors import NotFound
 from disclosure_engine.domain.schedule34a import (
-    DATA_DIR, available_versions, load_schedule, match_convictions, normalise_section,
+    DATA_DIR,
+    available_versions,
+    load_schedule,
+    match_convictions,
+    normalise_section,
     normalise_statute,
 )
 

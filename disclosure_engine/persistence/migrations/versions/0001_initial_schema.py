@@ -4,10 +4,11 @@ Revision ID: 0001
 Revises: 
 Create Date: 2026-11-24 18:38:44.868518
 """
-from alembic import op
 import sqlalchemy as sa
-import disclosure_engine.persistence.models.base
+from alembic import op
 from sqlalchemy.dialects import postgresql
+
+import disclosure_engine.persistence.models.base
 
 revision = '0001'
 down_revision = None

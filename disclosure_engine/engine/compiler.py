@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from lxml import etree
@@ -18,7 +18,6 @@ from SpiffWorkflow.spiff.parser import VALIDATOR, SpiffBpmnParser
 
 from disclosure_engine.engine.bundle import WorkflowBundle
 from disclosure_engine.engine.problems import InvalidWorkflow, Problem
-from disclosure_engine.engine.serializer import spec_json
 from disclosure_engine.engine.xml_safety import parse_xml
 
 CACHE_SIZE = 64
@@ -36,8 +35,6 @@ class CompiledWorkflow:
     forms: dict[str, dict[str, Any]]
     bundle: WorkflowBundle
     timeout_ms: int = 200
-    spec_json: str = field(default="", repr=False)
-    subprocess_specs_json: str = field(default="", repr=False)
 
 
 def line_of(root: etree._Element, element_id: str | None) -> int:
@@ -139,10 +136,9 @@ def compile_bundle(bundle: WorkflowBundle, *, timeout_ms: int = 200) -> Compiled
     forms, problems = parse_forms(bundle)
     if problems:
         raise InvalidWorkflow(problems)
-    top, subs = spec_json(spec, subprocess_specs)
     return CompiledWorkflow(key=bundle.key, content_hash=bundle.content_hash, spec=spec,
                             subprocess_specs=subprocess_specs, forms=forms, bundle=bundle,
-                            timeout_ms=timeout_ms, spec_json=top, subprocess_specs_json=subs)
+                            timeout_ms=timeout_ms)
 
 
 _cache: OrderedDict[tuple[str, int], CompiledWorkflow] = OrderedDict()

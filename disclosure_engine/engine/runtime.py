@@ -120,7 +120,7 @@ class ReadyTask:
     data: dict[str, Any] = field(default_factory=dict)
 
 
-def _ready_task(task: Task) -> ReadyTask:
+def _ready_task(task: Task, with_data: bool = True) -> ReadyTask:
     spec = task.task_spec
     ext = getattr(spec, "extensions", None) or {}
     props = {str(k): str(v) for k, v in (ext.get("properties") or {}).items()}
@@ -132,13 +132,14 @@ def _ready_task(task: Task) -> ReadyTask:
         candidate_role=role, form_name=props.get("formJsonSchemaFilename"),
         ui_form_name=props.get("formUiSchemaFilename"),
         instructions=ext.get("instructionsForEndUser"), properties=props,
-        data=copy.deepcopy(dict(task.data)),
+        data=copy.deepcopy(dict(task.data)) if with_data else {},
     )
 
 
-def ready_user_tasks(wf: BpmnWorkflow) -> list[ReadyTask]:
-    """Manual tasks (user/manual tasks) that are READY, across subprocesses."""
-    return [_ready_task(t) for t in wf.get_tasks(state=TaskState.READY, manual=True)]
+def ready_user_tasks(wf: BpmnWorkflow, *, with_data: bool = True) -> list[ReadyTask]:
+    """Manual tasks (user/manual tasks) that are READY, across subprocesses; ``with_data=False``
+    leaves out a copy of each task's data (projection to rows does not need it)."""
+    return [_ready_task(t, with_data) for t in wf.get_tasks(state=TaskState.READY, manual=True)]
 
 
 def _find_task(wf: BpmnWorkflow, task_id: str) -> Task:

@@ -3,10 +3,12 @@
 Each event's hash covers a canonical serialisation of every stored field plus the previous
 event's hash, so altering any field of any row, deleting a row, or truncating the tail (the
 head row remembers the last sequence and hash) is detected by ``verify_chain``.
-Appends lock the single head row first, so concurrent transactions queue rather than fork.
+Events are appended at commit under the single head row's lock, so concurrent transactions
+queue rather than fork, and hold that lock only for the last moment of their work.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
@@ -14,8 +16,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import UpdateBase
 
 from disclosure_engine.domain.errors import Forbidden
 from disclosure_engine.domain.roles import AUDIT_ROLES, Actor
@@ -27,27 +31,21 @@ from disclosure_engine.persistence.models import (
     utcnow,
 )
 
+#: the stored fields an event's hash covers, in the order they are written
+HASHED_FIELDS = ("seq", "occurred_at", "actor_id", "actor_name", "action", "subject_type", "subject_id",
+                 "area", "justification", "recipient", "source", "detail", "prev_hash")
 
-def canonical_payload(event: AuditEvent) -> dict[str, Any]:
+
+def canonical_payload(event: AuditEvent | Mapping[str, Any]) -> dict[str, Any]:
     """Every stored field except the hash itself, in a form that survives a database round trip."""
-    return {
-        "seq": int(event.seq),
-        "occurred_at": event.occurred_at.isoformat(timespec="microseconds"),
-        "actor_id": event.actor_id,
-        "actor_name": event.actor_name,
-        "action": event.action,
-        "subject_type": event.subject_type,
-        "subject_id": event.subject_id,
-        "area": event.area,
-        "justification": event.justification,
-        "recipient": event.recipient,
-        "source": event.source,
-        "detail": event.detail,
-        "prev_hash": event.prev_hash,
-    }
+    get = event.get if isinstance(event, Mapping) else functools.partial(getattr, event)
+    payload = {name: get(name) for name in HASHED_FIELDS}
+    payload["seq"] = int(payload["seq"])
+    payload["occurred_at"] = payload["occurred_at"].isoformat(timespec="microseconds")
+    return payload
 
 
-def compute_hash(event: AuditEvent) -> str:
+def compute_hash(event: AuditEvent | Mapping[str, Any]) -> str:
     text = json.dumps(canonical_payload(event), sort_keys=True, separators=(",", ":"),
                       ensure_ascii=False, default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -66,33 +64,90 @@ def record(
     source: str | None = None,
     detail: Mapping[str, Any] | None = None,
     now: datetime | None = None,
-) -> AuditEvent:
-    """Append one event in the caller's transaction; it commits or rolls back with the change."""
-    head = session.info.get("audit_head")
-    if head is None:  # first event of this transaction: lock the head until commit
-        head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one()
-        session.info["audit_head"] = head
-    occurred = now or utcnow()
-    event = AuditEvent(
-        seq=head.last_seq + 1,
-        occurred_at=occurred,
-        actor_id=actor.user_id,
-        actor_name=actor.username,
-        action=action,
-        subject_type=subject_type,
-        subject_id=str(subject_id),
-        area=area,
-        justification=justification,
-        recipient=recipient,
-        source=source,
-        detail=jsonable(dict(detail or {})),
-        prev_hash=head.last_hash,
-    )
-    event.hash = compute_hash(event)
-    head.last_seq = event.seq
-    head.last_hash = event.hash
-    session.add(event)  # inserted with the rest of the unit of work, in sequence order
-    return event
+) -> None:
+    """Add one event to the caller's transaction; it commits or rolls back with the change.
+
+    Events are chained and written when the transaction commits (see ``write_pending``), so
+    the chain's head is locked only for the last moment of a transaction, not for all of it.
+    """
+    session.info.setdefault(_PENDING, []).append({
+        "occurred_at": now or utcnow(),
+        "actor_id": actor.user_id,
+        "actor_name": actor.username,
+        "action": action,
+        "subject_type": subject_type,
+        "subject_id": str(subject_id),
+        "area": area,
+        "justification": justification,
+        "recipient": recipient,
+        "source": source,
+        "detail": jsonable(dict(detail or {})),
+    })
+
+
+_PENDING = "audit_pending"
+
+
+@sa_event.listens_for(Session, "before_commit")
+def _before_commit(session: Session) -> None:
+    write_pending(session)
+
+
+def write_pending(session: Session) -> None:
+    """Chain this transaction's events onto the head and insert them, just before COMMIT.
+
+    The head row is locked here (concurrent writers queue rather than fork the chain) and the
+    lock goes with the commit a moment later. Statements: lock, one multi-row insert, update.
+    """
+    chained = _chain_pending(session)
+    if chained is not None:
+        rows, seq, last_hash = chained
+        session.execute(insert(AuditEvent.__table__), rows)
+        session.execute(_MOVE_HEAD, {"head_seq": seq, "head_hash": last_hash})
+
+
+def pending_writes(session: Session) -> tuple[list[UpdateBase], dict[str, Any]]:
+    """Lock the head, chain the events recorded so far, and return statements that store them
+    (one insert per event, then move the head) with their parameters, for a caller that sends
+    its writes together (see ``persistence.batch``); ([], {}) when nothing was recorded.
+    Events recorded after this call are not lost: they are written at commit as usual."""
+    chained = _chain_pending(session)
+    if chained is None:
+        return [], {}
+    rows, seq, last_hash = chained
+    params: dict[str, Any] = {"head_seq": seq, "head_hash": last_hash}
+    for i, row in enumerate(rows):
+        params.update({f"ev{i}_{name}": value for name, value in row.items()})
+    return [*_event_inserts(len(rows)), _MOVE_HEAD], params
+
+
+def _chain_pending(session: Session) -> tuple[list[dict[str, Any]], int, str] | None:
+    """Lock the head and give each pending event its sequence number, previous hash and hash."""
+    pending = session.info.pop(_PENDING, None)
+    if not pending:
+        return None
+    seq, prev_hash = session.execute(_LOCK_HEAD).one()
+    for row in pending:
+        seq += 1
+        row["seq"], row["prev_hash"] = seq, prev_hash
+        row["hash"] = prev_hash = compute_hash(row)
+    return pending, seq, prev_hash
+
+
+_EVENTS, _HEAD = AuditEvent.__table__, AuditHead.__table__
+_LOCK_HEAD = select(_HEAD.c.last_seq, _HEAD.c.last_hash).where(_HEAD.c.id == 1).with_for_update()
+_MOVE_HEAD = update(_HEAD).where(_HEAD.c.id == 1).values(
+    last_seq=bindparam("head_seq", type_=_HEAD.c.last_seq.type),
+    last_hash=bindparam("head_hash", type_=_HEAD.c.last_hash.type))
+
+
+@functools.lru_cache(maxsize=32)
+def _event_inserts(n: int) -> tuple[UpdateBase, ...]:
+    """n single-row inserts, parameters bound at execution: built once per n, so SQLAlchemy
+    and the driver reuse the compiled statement (a multi-row VALUES is not cacheable)."""
+    columns = (*HASHED_FIELDS, "hash")
+    return tuple(insert(_EVENTS).values({name: bindparam(f"ev{i}_{name}", type_=_EVENTS.c[name].type)
+                                         for name in columns}) for i in range(n))
 
 
 def jsonable(value: Any) -> Any:

@@ -7,7 +7,7 @@ versions that name the version they supersede and why; nothing is ever updated i
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import Session, aliased
@@ -24,10 +24,7 @@ from disclosure_engine.domain.vocabulary import (
 from disclosure_engine.persistence.db import Database
 from disclosure_engine.persistence.models import (
     Area,
-    Case,
     Decision,
-    HumanTask,
-    ProcessInstance,
     User,
     utcnow,
 )
@@ -39,6 +36,9 @@ from disclosure_engine.services.access import (
 )
 from disclosure_engine.services.views import decision_view
 
+if TYPE_CHECKING:
+    from disclosure_engine.services.task_lock import CaseFacts
+
 #: process facts kept with the record besides the vocabulary
 CONTEXT_FIELDS = ("csods_outcome", "scheme_route", "application_reference", "meeting_reference",
                   "decided_out_of_meeting", "ratification_note", "chair_outcome", "attendees",
@@ -48,40 +48,40 @@ SUPERSEDER_ROLES = (Role.CHAIR, Role.MANAGER, Role.ADMIN)
 TOTAL_CAP = 1000
 
 
-def record_from_task(session: Session, actor: Actor, case: Case, instance: ProcessInstance,
-                     task: HumanTask, data: dict[str, Any], now: datetime) -> Decision:
-    """Write the next version of this process's decision from the completed task's data."""
+def decision_row(actor: Actor, case: CaseFacts, task: Any, data: dict[str, Any], now: datetime, *,
+                 decision_id: int, latest: tuple[int, int] | None) -> dict[str, Any]:
+    """The column values of the next version of this process's decision, from the completed
+    task's data. ``latest`` is the (id, version) of the current record, read under the
+    instance's lock; ``decision_id`` was allocated by the caller (see ``persistence.batch``)."""
     record: dict[str, Any] = {k: data[k] for k in DECISION_FIELDS if k in data}
     record.update({k: data[k] for k in CONTEXT_FIELDS if k in data})
     # every reason and outcome a step recorded (chair's reasons, ratification, reconsideration)
     record.update({k: v for k, v in data.items() if is_reason_field(k) or k.endswith("_outcome")})
     record.update({
-        "case_reference": case.reference, "area": case.area.slug,
+        "case_reference": case.reference, "area": case.area,
         "offender": {k: v for k, v in (("visor_ref", case.visor_ref), ("pnc_ref", case.pnc_ref),
                                         ("ndelius_crn", case.ndelius_crn)) if v},
         "mappa_category": case.category, "mappa_level": case.level,
         "schedule_34a_matches": case.schedule_34a_matches, "decision_task": task.element_id,
     })
-    with session.no_autoflush:
-        previous = session.execute(select(Decision).where(Decision.process_id == instance.id)
-                                   .order_by(Decision.version.desc()).limit(1)).scalar_one_or_none()
-    decision = Decision(
-        case_id=case.id, process_id=instance.id, area_id=case.area_id, workflow_key=task.workflow_key,
-        task_id=task.id, version=(previous.version + 1) if previous else 1,
-        supersedes_id=previous.id if previous else None,
+    return dict(
+        id=decision_id, case_id=case.id, process_id=task.instance_id, area_id=case.area_id,
+        workflow_key=task.workflow_key, task_id=task.id, version=(latest[1] + 1) if latest else 1,
+        supersedes_id=latest[0] if latest else None,
         supersede_reason=(str(data.get("ratification_note") or f"Recorded again at '{task.name}'")
-                          if previous else None),
+                          if latest else None),
         outcome=_outcome(data), presumption_applies=_bool(data.get("presumption_applies")),
         legal_basis=data.get("legal_basis"), review_date=_date(data.get("review_date")),
         overdue_at_decision=bool(task.due_at and task.due_at < now), record=audit.jsonable(record),
         decided_by_id=actor.user_id, decided_by_name=actor.username, decided_at=now,
     )
-    session.add(decision)
-    session.flush()
-    audit.record(session, actor, "decision.recorded", "decision", decision.id, area=case.area.slug,
-                 detail={"process_id": instance.id, "version": decision.version,
-                         "outcome": decision.outcome, "supersedes": decision.supersedes_id})
-    return decision
+
+
+def audit_recorded(session: Session, actor: Actor, row: dict[str, Any], area: str) -> None:
+    """The audit event for a decision written from :func:`decision_row`."""
+    audit.record(session, actor, "decision.recorded", "decision", row["id"], area=area,
+                 detail={"process_id": row["process_id"], "version": row["version"],
+                         "outcome": row["outcome"], "supersedes": row["supersedes_id"]})
 
 
 def supersede(db: Database, actor: Actor, decision_id: int, changes: dict[str, Any], reason: str) -> dict[str, Any]:

@@ -19,7 +19,11 @@ from disclosure_engine.domain.errors import Conflict
 from disclosure_engine.engine import runtime
 from disclosure_engine.engine.deadline_props import bundle_defaults, merge
 from disclosure_engine.engine.runtime import CompiledWorkflow
-from disclosure_engine.persistence.models import Case, HumanTask, ProcessInstance
+from disclosure_engine.persistence.models import (
+    Case,
+    HumanTask,
+    ProcessInstance,
+)
 
 
 def start_data(case: Case, trigger: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -39,57 +43,78 @@ def start_data(case: Case, trigger: str, extra: dict[str, Any] | None = None) ->
 
 def persist(session: Session, instance: ProcessInstance, wf: Any, compiled: CompiledWorkflow,
             now: datetime) -> list[HumanTask]:
-    """Save the workflow state and re-project its tasks; returns the newly opened task rows."""
-    status = runtime.workflow_status(wf)
-    instance.state = runtime.dump_state(wf)
-    instance.status = status
-    instance.next_timer_at = runtime.next_timer_at(wf) if status == "waiting" else None
-    instance.updated_at = now
-    if status == "completed" and instance.completed_at is None:
-        instance.completed_at = now
-        path = runtime.completed_path(wf)
-        instance.end_event = path[-1] if path else None
-    new_tasks = _sync_tasks(session, instance, wf, compiled, now)
-    try:
-        session.flush()
-    except StaleDataError:
-        raise Conflict("This process was changed by someone else at the same time; reload and try again") from None
-    return new_tasks
-
-
-def _sync_tasks(session: Session, instance: ProcessInstance, wf: Any, compiled: CompiledWorkflow,
-                now: datetime) -> list[HumanTask]:
-    ready = {t.id: t for t in runtime.ready_user_tasks(wf)}
+    """Save the workflow state and re-project its tasks through the ORM; returns the newly
+    opened task rows. (Task completion, the hot path, writes the same changes in one statement:
+    see ``services.completion``.)"""
+    for name, value in state_changes(instance, wf, now).items():
+        setattr(instance, name, value)
     with session.no_autoflush:  # one flush at the end, not one per query
         open_rows = list(session.execute(select(HumanTask).where(
             HumanTask.instance_id == instance.id, HumanTask.status == "open")).scalars())
-    # rows changed in this unit of work but not yet flushed (the task just completed) still
-    # match status='open' in the database: their in-memory status is the truth
+    withdrawn, new_rows = task_projection(instance, instance.definition.key, wf, compiled, now, open_rows)
+    for row in withdrawn:
+        row.status, row.completed_at = "cancelled", now
+    created = [HumanTask(**values) for values in new_rows]
+    session.add_all(created)
+    flush_or_conflict(session)
+    return created
+
+
+def state_changes(instance: Any, wf: Any, now: datetime) -> dict[str, Any]:
+    """The instance columns that change after an engine step (state, status, next timer...)."""
+    status = runtime.workflow_status(wf)
+    changes: dict[str, Any] = {
+        "state": runtime.dump_state(wf), "status": status, "updated_at": now,
+        "next_timer_at": runtime.next_timer_at(wf) if status == "waiting" else None,
+    }
+    if status == "completed" and instance.completed_at is None:
+        path = runtime.completed_path(wf)
+        changes.update(completed_at=now, end_event=path[-1] if path else None)
+    return changes
+
+
+def flush_or_conflict(session: Session) -> None:
+    """Write the unit of work now; a lost race on an instance's version is a Conflict."""
+    try:
+        session.flush()
+    except StaleDataError:
+        raise Conflict(LOST_RACE) from None
+
+
+LOST_RACE = "This process was changed by someone else at the same time; reload and try again"
+
+
+def task_projection(instance: Any, workflow_key: str, wf: Any, compiled: CompiledWorkflow, now: datetime,
+                    open_rows: list[Any]) -> tuple[list[Any], list[dict[str, Any]]]:
+    """Make the task rows match the engine's ready user tasks: the open rows the engine has
+    withdrawn (e.g. interrupted by a boundary timer), to cancel, and the column values of a new
+    row for each newly ready task, with its deadlines from the BPMN.
+
+    ``instance`` and ``open_rows`` need only ids (and the rows ``status`` and ``spiff_task_id``):
+    ORM objects or plain rows. Open rows already marked otherwise in memory (the task just
+    completed) are left out by their in-memory status.
+    """
+    ready = {t.id: t for t in runtime.ready_user_tasks(wf, with_data=False)}
     open_rows = [row for row in open_rows if row.status == "open"]
-    for row in open_rows:
-        if row.spiff_task_id not in ready:
-            row.status = "cancelled"
-            row.completed_at = now
+    withdrawn = [row for row in open_rows if row.spiff_task_id not in ready]
     known = {row.spiff_task_id for row in open_rows}
-    created: list[HumanTask] = []
+    new_rows: list[dict[str, Any]] = []
     for task in ready.values():
         if task.id in known:
             continue
         props = merge(bundle_defaults(compiled.bundle), task.properties)
         plan = due_at_for(props, now)
-        row = HumanTask(
+        new_rows.append(dict(
             instance_id=instance.id, case_id=instance.case_id, area_id=instance.area_id,
-            workflow_key=instance.definition.key, spiff_task_id=task.id, element_id=task.element_id,
+            workflow_key=workflow_key, spiff_task_id=task.id, element_id=task.element_id,
             name=task.name, form_name=task.form_name, ui_form_name=task.ui_form_name,
             instructions=task.instructions, candidate_role=(task.candidate_role or "officer").lower(),
             records_decision=str(props.get("records_decision", "")).lower() == "true",
             status="open", created_at=now, due_at=plan.due_at, reminder_at=plan.reminder_at,
             escalate_at=plan.escalate_at, escalate_to_role=plan.escalate_to_role,
             escalation_level=0, next_escalation_at=plan.reminder_at or plan.due_at,
-        )
-        session.add(row)
-        created.append(row)
-    return created
+        ))
+    return withdrawn, new_rows
 
 
 def lock_instance(session: Session, instance_id: int) -> ProcessInstance:

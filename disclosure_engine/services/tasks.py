@@ -1,10 +1,9 @@
 """Officers' work: list, claim, release, save a draft and complete user tasks.
 
-Completing is the heart of the product and is one transaction: lock the instance, check the
-task is still open and the actor may do it, validate the submission against the task's form,
-step the engine, persist state and task rows, write the decision record when the task records
-a decision, and audit it all. A second concurrent completion waits for the lock, then finds
-the task completed and gets a Conflict.
+Completing is the heart of the product and lives in ``services.completion`` (re-exported here
+as ``tasks.complete``): one transaction that locks the instance, checks the task and the
+actor, validates the form, steps the engine and writes state, task rows, the decision record
+and the audit events together.
 """
 from __future__ import annotations
 
@@ -14,13 +13,10 @@ from typing import Any
 from sqlalchemy import func, or_, select
 
 from disclosure_engine.domain.errors import Conflict, Forbidden, ValidationFailed
-from disclosure_engine.domain.forms import apply_read_only, validate_submission
 from disclosure_engine.domain.roles import SUPERVISOR_ROLES, Actor, Role
-from disclosure_engine.engine import runtime
 from disclosure_engine.persistence.db import Database
 from disclosure_engine.persistence.models import (
     Area,
-    Case,
     HumanTask,
     ProcessInstance,
     utcnow,
@@ -33,16 +29,18 @@ from disclosure_engine.services.access import (
     visible_area_ids,
     visible_task,
 )
-from disclosure_engine.services.decisions import record_from_task
-from disclosure_engine.services.instances import lock_instance, persist
+from disclosure_engine.services.completion import (
+    complete,
+    may_work,
+    require_holder,
+    require_open,
+)
 from disclosure_engine.services.views import task_view
-from disclosure_engine.services.workflows import compiled, form_schema
+from disclosure_engine.services.workflows import form_schema
+
+__all__ = ["claim", "complete", "get_task", "list_tasks", "release", "save_draft"]
 
 SCOPES = ("mine", "available", "all")
-
-
-def _may_work(actor: Actor, task: HumanTask) -> bool:
-    return task.candidate_role in actor.roles or actor.has_role(Role.ADMIN)
 
 
 def list_tasks(db: Database, actor: Actor, *, scope: str = "mine", status: str = "open",
@@ -125,8 +123,8 @@ def claim(db: Database, actor: Actor, task_id: int) -> dict[str, Any]:
     with db.transaction() as session:
         task = visible_task(session, actor, task_id)
         session.refresh(task, with_for_update=True)
-        _require_open(task)
-        if not _may_work(actor, task):
+        require_open(task)
+        if not may_work(actor, task):
             raise Forbidden(f"This task is for the {task.candidate_role} role")
         if task.assignee_id not in (None, actor.user_id):
             raise Conflict("This task is already claimed by someone else")
@@ -141,7 +139,7 @@ def release(db: Database, actor: Actor, task_id: int) -> dict[str, Any]:
     with db.transaction() as session:
         task = visible_task(session, actor, task_id)
         session.refresh(task, with_for_update=True)
-        _require_open(task)
+        require_open(task)
         if task.assignee_id != actor.user_id and not actor.has_role(*SUPERVISOR_ROLES):
             raise Forbidden("Only the assignee or a chair or manager may release this task")
         task.assignee_id, task.claimed_at = None, None
@@ -156,69 +154,9 @@ def save_draft(db: Database, actor: Actor, task_id: int, data: dict[str, Any]) -
     with db.transaction() as session:
         task = visible_task(session, actor, task_id)
         session.refresh(task, with_for_update=True)
-        _require_open(task)
-        _require_holder(actor, task)
+        require_open(task)
+        require_holder(actor, task)
         task.draft_data = data
         audit.record(session, actor, "task.draft_saved", "task", task.id, area=area_slug(session, task.area_id))
         return {**task_view(task, assignee=usernames(session, {task.assignee_id}).get(task.assignee_id)),
                 "area": area_slug(session, task.area_id)}
-
-
-def complete(db: Database, actor: Actor, task_id: int, data: Any, *, now: datetime | None = None) -> dict[str, Any]:
-    """Validate ``data`` against the task's form and advance the process (see module docstring)."""
-    if not isinstance(data, dict):
-        raise ValidationFailed("The form data must be an object", {"data": ["Send the form fields as an object"]})
-    now = now or utcnow()
-    with db.transaction() as session:
-        task = visible_task(session, actor, task_id)
-        instance = lock_instance(session, task.instance_id)
-        session.refresh(task)
-        _require_open(task)
-        _require_holder(actor, task)
-        spec = compiled(instance.definition)
-        schema = spec.forms.get(task.form_name or "") or {}
-        wf = runtime.load_state(spec, instance.state)
-        ready = {t.id: t for t in runtime.ready_user_tasks(wf)}
-        if task.spiff_task_id not in ready:
-            raise Conflict("This task is no longer waiting for input")
-        data = apply_read_only(schema, data, ready[task.spiff_task_id].data)
-        errors = validate_submission(schema, data)
-        if errors:
-            raise ValidationFailed("There is a problem with the form", errors)
-        merged = {**ready[task.spiff_task_id].data, **data}
-        runtime.complete_user_task(wf, task.spiff_task_id, data)
-        task.status, task.data, task.completed_at = "completed", data, now
-        task.completed_by_id, task.draft_data = actor.user_id, None
-        if task.assignee_id is None:
-            task.assignee_id, task.claimed_at = actor.user_id, now
-        new_tasks = persist(session, instance, wf, spec, now)
-        case = session.get(Case, task.case_id)
-        assert case is not None
-        area = case.area.slug
-        audit.record(session, actor, "task.completed", "task", task.id, area=area,
-                     detail={"process_id": instance.id, "element_id": task.element_id,
-                             "fields": sorted(data)})
-        decision_id = None
-        if task.records_decision:
-            decision_id = record_from_task(session, actor, case, instance, task, merged, now).id
-        if instance.status == "completed":
-            audit.record(session, actor, "process.completed", "process", instance.id, area=area,
-                         detail={"end_event": instance.end_event})
-        return {"task": {**task_view(task, now=now, assignee=actor.username), "area": area},
-                "process": {"id": instance.id, "status": instance.status, "end_event": instance.end_event},
-                "next_tasks": [{"id": t.id, "name": t.name, "candidate_role": t.candidate_role,
-                                "due_at": t.due_at.isoformat() if t.due_at else None} for t in new_tasks],
-                "decision_id": decision_id}
-
-
-def _require_open(task: HumanTask) -> None:
-    if task.status != "open":
-        raise Conflict(f"This task is already {task.status}")
-
-
-def _require_holder(actor: Actor, task: HumanTask) -> None:
-    if task.assignee_id is not None and task.assignee_id != actor.user_id:
-        raise Conflict("This task is claimed by someone else")
-    if not _may_work(actor, task):
-        raise Forbidden(f"This task is for the {task.candidate_role} role")
-

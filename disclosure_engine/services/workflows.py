@@ -126,17 +126,34 @@ def latest_definition(session: Session, key: str, version: int | None = None) ->
 
 def compiled(definition: ProcessDefinition) -> CompiledWorkflow:
     """The parsed spec for a stored version; files are read and parsed once per process."""
-    with _CACHE_LOCK:
-        hit = _COMPILED.get(definition.content_hash)
-        if hit is not None:
-            _COMPILED.move_to_end(definition.content_hash)
-            return hit
+    hit = _cached(definition.content_hash)
+    if hit is not None:
+        return hit
     spec = compile_bundle(bundle_from_files({f.name: f.content for f in definition.files}))
     with _CACHE_LOCK:
         _COMPILED[definition.content_hash] = spec
         while len(_COMPILED) > _CACHE_SIZE:
             _COMPILED.popitem(last=False)
     return spec
+
+
+def compiled_by_id(session: Session, definition_id: int, content_hash: str) -> CompiledWorkflow:
+    """:func:`compiled` for a caller that read only the version's id and hash: the definition
+    row and its files are loaded only when the version is not parsed yet."""
+    hit = _cached(content_hash)
+    if hit is not None:
+        return hit
+    definition = session.get(ProcessDefinition, definition_id)
+    assert definition is not None, "an instance's definition is never deleted"
+    return compiled(definition)
+
+
+def _cached(content_hash: str) -> CompiledWorkflow | None:
+    with _CACHE_LOCK:
+        hit = _COMPILED.get(content_hash)
+        if hit is not None:
+            _COMPILED.move_to_end(content_hash)
+        return hit
 
 
 _CACHE_SIZE = 64

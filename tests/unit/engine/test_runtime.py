@@ -179,3 +179,37 @@ def test_corrupt_state_raises_our_error(review):
     from disclosure_engine.engine.runtime import StateError
     with pytest.raises(StateError):
         load_state(review, {"tasks": {}, "root": "nope"})
+
+
+def test_loading_leaves_the_stored_state_untouched_and_instances_independent(review):
+    """Instances of a version share its compiled spec; their stored state must not be modified by
+    loading and running, and running one instance must not change another."""
+    first = start_workflow(review, {"convictions": [1, 2]})
+    stored = json.loads(json.dumps(dump_state(first)))
+    pristine = json.loads(json.dumps(stored))
+    a, b = load_state(review, stored), load_state(review, json.dumps(stored))
+    assert stored == pristine
+    complete_user_task(a, _only_task(a).id, {"serious_harm_risk": "yes", "serious_harm_reasons": REASONS})
+    assert stored == pristine
+    assert _only_task(b).element_id == "assess", "the other instance still waits at its first task"
+    assert "assess" not in [t.element_id for t in ready_user_tasks(a)]
+    assert a.spec is b.spec is review.spec
+
+
+def test_standalone_state_loads_in_plain_spiffworkflow(review):
+    """Exported state carries its spec, so SpiffWorkflow's own serializer restores it unaided."""
+    from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
+    from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+
+    from SpiffWorkflow.util.task import TaskState
+
+    from disclosure_engine.engine.serializer import standalone_state
+
+    wf = start_workflow(review, {"convictions": [1, 2]})
+    registry = BpmnWorkflowSerializer.configure(SPIFF_CONFIG)
+    # the one data type this fixture's script puts in task data that Spiff does not know
+    registry.register(date, lambda v: {"value": v.isoformat()}, lambda v: date.fromisoformat(v["value"]))
+    stock = BpmnWorkflowSerializer(registry)
+    restored = stock.deserialize_json(json.dumps(standalone_state(review, dump_state(wf))))
+    ready = [t.task_spec.bpmn_id for t in restored.get_tasks(state=TaskState.READY, manual=True)]
+    assert ready == ["assess"]

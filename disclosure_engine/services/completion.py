@@ -1,0 +1,170 @@
+"""Completing a user task: the product's hot path, one transaction, few round trips.
+
+1. ``task_lock.lock_for_task``: lock the instance (with its case and version), then read its
+   open task rows and its latest decision, allocating the new decision's id in the same query.
+2. Check the task is open and the actor may do it; validate the submission against the form;
+   step the engine (nothing touches the database while it runs).
+3. Lock the audit chain's head and hash the events.
+4. Write everything together (``persistence.batch``): the instance's state and version, the
+   completed task, withdrawn tasks, new tasks, the decision record, the audit events and the
+   head. On PostgreSQL that is one statement; then COMMIT.
+
+A second concurrent completion of the task waits for the instance lock, then reads the task
+as completed and gets a Conflict. The instance's version column is checked by the write as
+well, so an update that slipped past the lock could never be overwritten silently.
+"""
+from __future__ import annotations
+
+import functools
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Table, bindparam, insert, null, or_, update
+from sqlalchemy.sql.dml import UpdateBase
+
+from disclosure_engine.domain.errors import Conflict, Forbidden, ValidationFailed
+from disclosure_engine.domain.forms import apply_read_only, validate_submission
+from disclosure_engine.domain.roles import Actor, Role
+from disclosure_engine.engine import runtime
+from disclosure_engine.persistence.batch import WriteBatch
+from disclosure_engine.persistence.db import Database
+from disclosure_engine.persistence.models import (
+    Decision,
+    HumanTask,
+    ProcessInstance,
+    utcnow,
+)
+from disclosure_engine.services import audit
+from disclosure_engine.services.decisions import audit_recorded, decision_row
+from disclosure_engine.services.instances import (
+    LOST_RACE,
+    state_changes,
+    task_projection,
+)
+from disclosure_engine.services.task_lock import lock_for_task
+from disclosure_engine.services.views import task_view
+from disclosure_engine.services.workflows import compiled_by_id
+
+_INSTANCES, _TASKS, _DECISIONS = ProcessInstance.__table__, HumanTask.__table__, Decision.__table__
+
+
+def complete(db: Database, actor: Actor, task_id: int, data: Any, *, now: datetime | None = None) -> dict[str, Any]:
+    """Validate ``data`` against the task's form and advance the process (see module docstring).
+
+    Returns the completed task, the process's status, the tasks it opened and the id of the
+    decision record written, if the task records one.
+    """
+    if not isinstance(data, dict):
+        raise ValidationFailed("The form data must be an object", {"data": ["Send the form fields as an object"]})
+    now = now or utcnow()
+    with db.transaction() as session:
+        locked = lock_for_task(session, actor, task_id)
+        task, instance, case = locked.task, locked.instance, locked.case
+        require_open(task)
+        require_holder(actor, task)
+        spec = compiled_by_id(session, instance.definition_id, instance.content_hash)
+        schema = spec.forms.get(task.form_name or "") or {}
+        wf = runtime.load_state(spec, instance.state)
+        ready = {t.id: t for t in runtime.ready_user_tasks(wf)}
+        if task.spiff_task_id not in ready:
+            raise Conflict("This task is no longer waiting for input")
+        before = ready[task.spiff_task_id].data
+        data = apply_read_only(schema, data, before)
+        errors = validate_submission(schema, data)
+        if errors:
+            raise ValidationFailed("There is a problem with the form", errors)
+        runtime.complete_user_task(wf, task.spiff_task_id, data)
+
+        # what changes, computed before anything is written
+        task.status, task.data, task.completed_at = "completed", data, now
+        task.completed_by_id, task.draft_data = actor.user_id, None
+        if task.assignee_id is None:
+            task.assignee_id, task.claimed_at = actor.user_id, now
+        changes = state_changes(instance, wf, now)
+        withdrawn, new_rows = task_projection(instance, instance.workflow_key, wf, spec, now, locked.open_rows)
+        decision = None
+        if task.records_decision:
+            if locked.new_decision_id is None:  # the task row said otherwise a moment ago
+                raise Conflict(LOST_RACE)
+            decision = decision_row(actor, case, task, {**before, **data}, now,
+                                    decision_id=locked.new_decision_id, latest=locked.latest_decision)
+        area = case.area
+        audit.record(session, actor, "task.completed", "task", task.id, area=area,
+                     detail={"process_id": instance.id, "element_id": task.element_id, "fields": sorted(data)})
+        if decision is not None:
+            audit_recorded(session, actor, decision, area)
+        if changes["status"] == "completed":
+            audit.record(session, actor, "process.completed", "process", instance.id, area=area,
+                         detail={"end_event": changes.get("end_event", instance.end_event)})
+
+        events, params = audit.pending_writes(session)
+        params.update(i_id=instance.id, i_version=instance.lock_version, i_next_version=instance.lock_version + 1,
+                      t_id=task.id, t_data=data, t_now=now, t_user=actor.user_id, t_assignee=task.assignee_id,
+                      t_claimed_at=task.claimed_at, w_ids=[row.id for row in withdrawn])
+        params.update({f"i_{name}": value for name, value in changes.items()})
+        for i, row in enumerate(new_rows):
+            params.update({f"n{i}_{name}": value for name, value in row.items()})
+        if decision is not None:
+            params.update({f"d_{name}": value for name, value in decision.items()})
+        batch = _batch(tuple(changes), bool(withdrawn), tuple(new_rows[0]) if new_rows else (), len(new_rows),
+                       tuple(decision) if decision is not None else (), tuple(events))
+        ids = batch.run(session, params)
+        if ids is None:
+            raise Conflict(LOST_RACE)
+        new_ids = {spiff_id: row_id for row_id, spiff_id in ids}
+        return {"task": {**task_view(task, now=now, assignee=actor.username), "area": area},
+                "process": {"id": instance.id, "status": changes["status"],
+                            "end_event": changes.get("end_event", instance.end_event)},
+                "next_tasks": [{"id": new_ids[row["spiff_task_id"]], "name": row["name"],
+                                "candidate_role": row["candidate_role"],
+                                "due_at": row["due_at"].isoformat() if row["due_at"] else None}
+                               for row in new_rows],
+                "decision_id": decision["id"] if decision is not None else None}
+
+
+@functools.lru_cache(maxsize=256)
+def _batch(changed: tuple[str, ...], withdraws: bool, new_columns: tuple[str, ...], new_count: int,
+           decision_columns: tuple[str, ...], events: tuple[UpdateBase, ...]) -> WriteBatch:
+    """The writes of a completion of this shape, with every value a named parameter (see
+    ``WriteBatch``): a handful of shapes cover every workflow."""
+    def bound(table: Table, prefix: str, names: tuple[str, ...]) -> dict[str, Any]:
+        return {name: bindparam(f"{prefix}{name}", type_=table.c[name].type) for name in names}
+
+    instance_guard = (update(_INSTANCES)
+                      .where(_INSTANCES.c.id == bindparam("i_id"), _INSTANCES.c.lock_version == bindparam("i_version"))
+                      .values(**bound(_INSTANCES, "i_", changed), lock_version=bindparam("i_next_version")))
+    # still open and not claimed by someone else: a claim commits without the instance's lock
+    task_guard = (update(_TASKS)
+                  .where(_TASKS.c.id == bindparam("t_id"), _TASKS.c.status == "open",
+                         or_(_TASKS.c.assignee_id.is_(None), _TASKS.c.assignee_id == bindparam("t_user")))
+                  .values(status="completed", data=bindparam("t_data", type_=_TASKS.c.data.type),
+                          completed_at=bindparam("t_now", type_=_TASKS.c.completed_at.type),
+                          completed_by_id=bindparam("t_user"), draft_data=null(),
+                          assignee_id=bindparam("t_assignee"),
+                          claimed_at=bindparam("t_claimed_at", type_=_TASKS.c.claimed_at.type)))
+    writes: list[UpdateBase] = []
+    if withdraws:
+        writes.append(update(_TASKS).where(_TASKS.c.id.in_(bindparam("w_ids", expanding=True)))
+                      .values(status="cancelled", completed_at=bindparam("t_now", type_=_TASKS.c.completed_at.type)))
+    if decision_columns:
+        writes.append(insert(_DECISIONS).values(bound(_DECISIONS, "d_", decision_columns)))
+    writes += events
+    opened = [insert(_TASKS).values(bound(_TASKS, f"n{i}_", new_columns)).returning(_TASKS.c.id, _TASKS.c.spiff_task_id)
+              for i in range(new_count)]
+    return WriteBatch([instance_guard, task_guard], writes, opened)
+
+
+def may_work(actor: Actor, task: Any) -> bool:
+    return task.candidate_role in actor.roles or actor.has_role(Role.ADMIN)
+
+
+def require_open(task: Any) -> None:
+    if task.status != "open":
+        raise Conflict(f"This task is already {task.status}")
+
+
+def require_holder(actor: Actor, task: Any) -> None:
+    if task.assignee_id is not None and task.assignee_id != actor.user_id:
+        raise Conflict("This task is claimed by someone else")
+    if not may_work(actor, task):
+        raise Forbidden(f"This task is for the {task.candidate_role} role")

@@ -1,0 +1,124 @@
+"""What completing a task reads, under the instance's lock, in two plain (Core) queries.
+
+1. Lock the task's instance, with the facts of its case and version (one row).
+2. After any wait for that lock, and so seeing the winner's commit: the instance's open task
+   rows and the target task, its latest decision record, and an id allocated for the decision
+   the task records, if it records one.
+
+Plain rows rather than ORM objects: completion writes in one batch (``persistence.batch``)
+and must not leave objects for the unit of work to flush, and loading six mapped objects cost
+more than the two queries themselves. Another area's task is NotFound, as everywhere.
+"""
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from datetime import datetime
+from types import SimpleNamespace
+from typing import Any
+
+from sqlalchemy import Select, and_, bindparam, or_, select
+from sqlalchemy.orm import Session
+
+from disclosure_engine.domain.errors import NotFound
+from disclosure_engine.domain.roles import Actor
+from disclosure_engine.persistence.batch import id_allocation
+from disclosure_engine.persistence.models import (
+    Case,
+    Decision,
+    HumanTask,
+    ProcessDefinition,
+    ProcessInstance,
+)
+from disclosure_engine.services.access import area_slug, require_case_role
+
+_I, _D, _C = ProcessInstance.__table__, ProcessDefinition.__table__, Case.__table__
+_T, _DEC = HumanTask.__table__, Decision.__table__
+
+
+@dataclass(frozen=True)
+class InstanceFacts:
+    id: int
+    definition_id: int
+    workflow_key: str
+    content_hash: str
+    case_id: int
+    area_id: int
+    state: dict[str, Any]
+    lock_version: int
+    completed_at: datetime | None
+    end_event: str | None
+
+
+@dataclass(frozen=True)
+class CaseFacts:
+    """What a decision record copies from its case."""
+
+    id: int
+    reference: str
+    area_id: int
+    area: str
+    category: int
+    level: int
+    visor_ref: str | None
+    pnc_ref: str | None
+    ndelius_crn: str | None
+    schedule_34a_matches: list[dict[str, Any]]
+
+
+@dataclass
+class LockedTask:
+    instance: InstanceFacts
+    case: CaseFacts
+    #: every column of the task row, as attributes (a copy: completion updates it for its reply)
+    task: SimpleNamespace
+    #: the instance's open task rows (id, spiff_task_id, status)
+    open_rows: list[Any]
+    #: (id, version) of the process's current decision record, if it has one
+    latest_decision: tuple[int, int] | None
+    #: an id allocated for the decision the task records (None when it records none)
+    new_decision_id: int | None
+
+
+def lock_for_task(session: Session, actor: Actor, task_id: int) -> LockedTask:
+    """Lock the task's instance and read what completing the task needs (module docstring)."""
+    require_case_role(actor)
+    lock, rows = _statements(session.get_bind().dialect.name)
+    found = session.execute(lock, {"task_id": task_id}).one_or_none()
+    if found is None or not actor.can_see_case_in(area_slug(session, found.area_id)):
+        raise NotFound(f"Task {task_id} not found")
+    instance = InstanceFacts(**{name: getattr(found, name) for name in InstanceFacts.__dataclass_fields__})
+    case = CaseFacts(id=found.case_id, reference=found.reference, area_id=found.case_area_id,
+                     area=area_slug(session, found.case_area_id), category=found.category, level=found.level,
+                     visor_ref=found.visor_ref, pnc_ref=found.pnc_ref, ndelius_crn=found.ndelius_crn,
+                     schedule_34a_matches=found.schedule_34a_matches)
+    tasks = session.execute(rows, {"task_id": task_id, "instance_id": instance.id}).all()
+    target = next((row for row in tasks if row.id == task_id), None)
+    if target is None:
+        raise NotFound(f"Task {task_id} not found")
+    latest = (target.latest_id, target.latest_version) if target.latest_id is not None else None
+    task = SimpleNamespace(**{column.name: getattr(target, column.name) for column in _T.columns})
+    return LockedTask(instance=instance, case=case, task=task,
+                      open_rows=[row for row in tasks if row.status == "open" and row.id != task_id],
+                      latest_decision=latest, new_decision_id=target.new_decision_id)
+
+
+@functools.lru_cache(maxsize=4)
+def _statements(dialect: str) -> tuple[Select[Any], Select[Any]]:
+    """Built once per dialect, parameters bound at execution (compiled and prepared once)."""
+    owner = select(_T.c.instance_id).where(_T.c.id == bindparam("task_id")).scalar_subquery()
+    lock = (select(_I.c.id, _I.c.definition_id, _D.c.key.label("workflow_key"), _D.c.content_hash,
+                   _I.c.case_id, _I.c.area_id, _I.c.state, _I.c.lock_version, _I.c.completed_at,
+                   _I.c.end_event, _C.c.reference, _C.c.area_id.label("case_area_id"), _C.c.category,
+                   _C.c.level, _C.c.visor_ref, _C.c.pnc_ref, _C.c.ndelius_crn, _C.c.schedule_34a_matches)
+            .join_from(_I, _D, _D.c.id == _I.c.definition_id).join(_C, _C.c.id == _I.c.case_id)
+            .where(_I.c.id == owner).with_for_update(of=_I))
+    latest = (select(_DEC.c.id, _DEC.c.version).where(_DEC.c.process_id == bindparam("instance_id"))
+              .order_by(_DEC.c.version.desc()).limit(1).subquery())
+    allocate = id_allocation(dialect, _DEC, and_(_T.c.id == bindparam("task_id"), _T.c.records_decision.is_(True)))
+    rows = (select(*_T.c, select(latest.c.id).scalar_subquery().label("latest_id"),
+                   select(latest.c.version).scalar_subquery().label("latest_version"),
+                   allocate.label("new_decision_id"))
+            .where(_T.c.instance_id == bindparam("instance_id"),
+                   or_(_T.c.status == "open", _T.c.id == bindparam("task_id"))))
+    return lock, rows

@@ -1,0 +1,87 @@
+"""Completion writes everything together: all of it lands, or (a guard failing) none of it."""
+from __future__ import annotations
+
+import threading
+
+import pytest
+from sqlalchemy import bindparam, insert, select, update
+
+from disclosure_engine.domain.errors import Conflict
+from disclosure_engine.domain.roles import SYSTEM
+from disclosure_engine.persistence.batch import WriteBatch
+from disclosure_engine.persistence.models import Decision, HumanTask, ProcessInstance, User
+from disclosure_engine.services import audit, cases, completion, processes, tasks
+
+from .helpers import REASON, case_payload, deploy_mini, make_actor
+
+USERS = User.__table__
+
+
+def _batch() -> WriteBatch:
+    guard = update(USERS).where(USERS.c.id == bindparam("uid"), USERS.c.active.is_(True)).values(
+        display_name=bindparam("name"))
+    add = [insert(USERS).values(username=bindparam(f"u{i}"), display_name="x", national=False, active=True,
+                                failed_logins=0, created_at=bindparam("now")).returning(USERS.c.username)
+           for i in range(2)]
+    return WriteBatch([guard], [], add)
+
+
+def _params(uid: int) -> dict:
+    from disclosure_engine.persistence.models import utcnow
+
+    return {"uid": uid, "name": "Renamed", "u0": "batch.one", "u1": "batch.two", "now": utcnow()}
+
+
+def test_a_batch_returns_what_its_inserts_return(db):
+    officer = make_actor(db, "officer.kent", "officer")
+    with db.transaction() as session:
+        rows = _batch().run(session, _params(officer.user_id))
+    assert sorted(r[0] for r in rows) == ["batch.one", "batch.two"]
+    with db.transaction() as session:
+        names = set(session.execute(select(USERS.c.username, USERS.c.display_name)).all())
+    assert {("batch.one", "x"), ("batch.two", "x"), ("officer.kent", "Renamed")} <= names
+
+
+def test_a_failed_guard_is_reported_and_the_caller_rolls_everything_back(db):
+    make_actor(db, "officer.kent", "officer")
+    with pytest.raises(Conflict):
+        with db.transaction() as session:
+            if _batch().run(session, _params(999_999)) is None:
+                raise Conflict("guard failed")
+    with db.transaction() as session:
+        assert session.execute(select(USERS.c.username).where(USERS.c.username.like("batch.%"))).all() == []
+
+
+def test_a_claim_committed_during_a_completion_wins_and_the_completion_writes_nothing(db, monkeypatch):
+    """A claim locks only the task row, so on PostgreSQL it can commit while a completion holds
+    the instance's lock. The completion's write is guarded on the task's holder: it must fail
+    whole (no state, decision, task or audit change), not overwrite the claim."""
+    if db.dialect != "postgresql":
+        pytest.skip("SQLite serialises writers (BEGIN IMMEDIATE): the claim would wait, no race")
+    deploy_mini(db)
+    officer, other = make_actor(db, "officer.kent", "officer"), make_actor(db, "officer2.kent", "officer")
+    case = cases.create_case(db, officer, case_payload(cso=False))
+    process = processes.start_process(db, officer, case["id"], "mini_decision")
+    task_id = process["open_tasks"][0]["id"]
+    with db.transaction() as session:
+        version_before = session.get(ProcessInstance, process["id"]).lock_version
+    events_before = audit.chain_head(db)["seq"]
+    real_validate = completion.validate_submission
+
+    def claim_meanwhile(schema, data):
+        claimer = threading.Thread(target=tasks.claim, args=(db, other, task_id))
+        claimer.start()
+        claimer.join(timeout=30)
+        return real_validate(schema, data)
+
+    monkeypatch.setattr(completion, "validate_submission", claim_meanwhile)
+    with pytest.raises(Conflict):
+        tasks.complete(db, officer, task_id, {"serious_harm_risk": "yes", "serious_harm_reasons": REASON})
+    with db.transaction() as session:
+        row = session.get(HumanTask, task_id)
+        assert (row.status, row.assignee_id) == ("open", other.user_id)
+        assert session.get(ProcessInstance, process["id"]).lock_version == version_before
+        assert session.execute(select(Decision)).all() == []
+    actions = [e["action"] for e in audit.list_events(db, SYSTEM, limit=20) if e["seq"] > events_before]
+    assert actions == ["task.claimed"]
+    assert audit.verify_chain(db).ok

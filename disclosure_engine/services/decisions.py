@@ -25,6 +25,7 @@ from disclosure_engine.persistence.db import Database
 from disclosure_engine.persistence.models import (
     Area,
     Decision,
+    ProcessInstance,
     User,
     utcnow,
 )
@@ -99,8 +100,11 @@ def supersede(db: Database, actor: Actor, decision_id: int, changes: dict[str, A
     now = utcnow()
     with db.transaction() as session:
         old = visible_decision(session, actor, decision_id)
+        # the process's lock, as a completion takes it: a new version from a decision step and
+        # this correction queue instead of both claiming the same version number
+        session.execute(select(ProcessInstance.id).where(ProcessInstance.id == old.process_id).with_for_update())
         latest = session.execute(select(Decision).where(Decision.process_id == old.process_id)
-                                 .order_by(Decision.version.desc()).limit(1).with_for_update()).scalar_one()
+                                 .order_by(Decision.version.desc()).limit(1)).scalar_one()
         if latest.id != old.id:
             raise Conflict(f"Decision {old.id} was already superseded by version {latest.version}")
         record = {**old.record, **changes}

@@ -85,3 +85,52 @@ def test_a_claim_committed_during_a_completion_wins_and_the_completion_writes_no
     actions = [e["action"] for e in audit.list_events(db, SYSTEM, limit=20) if e["seq"] > events_before]
     assert actions == ["task.claimed"]
     assert audit.verify_chain(db).ok
+
+
+def test_a_correction_during_a_decision_step_queues_behind_it(db, monkeypatch):
+    """A chair correcting version 1 while the reconsideration records version 2: both take the
+    process's lock, so the correction waits, then finds version 1 superseded (409), instead of
+    both claiming version 2 (a database error)."""
+    if db.dialect != "postgresql":
+        pytest.skip("SQLite serialises writers (BEGIN IMMEDIATE): the two cannot overlap")
+    import time as clock
+    from datetime import timedelta
+
+    from disclosure_engine.persistence.models import utcnow
+    from disclosure_engine.services import decisions, timers
+
+    deploy_mini(db)
+    officer, chair = make_actor(db, "officer.kent", "officer"), make_actor(db, "chair.kent", "chair")
+    case = cases.create_case(db, officer, case_payload(cso=False))
+    process = processes.start_process(db, officer, case["id"], "mini_decision")
+    nxt = tasks.complete(db, officer, process["open_tasks"][0]["id"],
+                         {"serious_harm_risk": "no", "serious_harm_reasons": REASON})
+    deferred = tasks.complete(db, chair, nxt["next_tasks"][0]["id"],
+                              {"decision": "defer", "decision_reasons": REASON, "review_date": "2027-01-05"})
+    timers.sweep_timers(db, utcnow() + timedelta(days=2))
+    reconsider = tasks.list_tasks(db, chair, scope="all")["items"][0]
+    outcome: list[object] = []
+
+    def correct() -> None:
+        try:
+            outcome.append(decisions.supersede(db, chair, deferred["decision_id"], {"conditions": "None"},
+                                               "The conditions were left out of the record by mistake"))
+        except Conflict as exc:
+            outcome.append(exc)
+
+    corrector = threading.Thread(target=correct)
+    real_validate = completion.validate_submission
+
+    def correct_meanwhile(schema, data):
+        corrector.start()
+        clock.sleep(0.5)  # it is now waiting for the process's lock this completion holds
+        return real_validate(schema, data)
+
+    monkeypatch.setattr(completion, "validate_submission", correct_meanwhile)
+    final = tasks.complete(db, chair, reconsider["id"], {"decision": "do_not_disclose", "decision_reasons": REASON})
+    corrector.join(timeout=30)
+    assert isinstance(outcome[0], Conflict)
+    with db.transaction() as session:
+        versions = session.execute(select(Decision.id, Decision.version).where(
+            Decision.process_id == process["id"]).order_by(Decision.version)).all()
+    assert versions == [(deferred["decision_id"], 1), (final["decision_id"], 2)]

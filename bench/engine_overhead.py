@@ -169,7 +169,7 @@ def phases(db: Database, n: int) -> dict[str, float]:
     timed(audit_mod, "record", "audit: queue events")
     timed(audit_mod, "pending_writes", "audit: lock head, chain events")
     timed(batch.WriteBatch, "run", "write everything (one statement on PostgreSQL)")
-    for name in ("load_state", "complete_user_task", "dump_state", "ready_user_tasks"):
+    for name in ("load_state", "ready_user_task", "complete_user_task", "dump_state"):
         timed(runtime, name, f"engine: {name}")
     per_call: collections.defaultdict[str, list[float]] = collections.defaultdict(list)
     for tid in task_ids:

@@ -48,6 +48,23 @@ def _is_date(value: object) -> bool:
     return True
 
 
+def _validator(schema: dict[str, Any]) -> Any:
+    """A validator per form schema, built once: deployed schemas are shared, read-only objects
+    (the compiled version's), so the identity check makes a stale entry impossible."""
+    hit = _VALIDATORS.get(id(schema))
+    if hit is not None and hit[0] is schema:
+        return hit[1]
+    cls = validator_for(schema, default=Draft202012Validator)
+    validator = cls(schema, format_checker=_FORMATS)
+    if len(_VALIDATORS) >= 512:
+        _VALIDATORS.clear()
+    _VALIDATORS[id(schema)] = (schema, validator)
+    return validator
+
+
+_VALIDATORS: dict[int, tuple[dict[str, Any], Any]] = {}
+
+
 def check_form_schema(schema: dict[str, Any]) -> list[str]:
     """Problems with the schema itself (for deploy-time validation); empty when usable."""
     cls = validator_for(schema, default=Draft202012Validator)
@@ -63,8 +80,7 @@ def validate_submission(schema: dict[str, Any], data: Mapping[str, Any], *,
     its ``ui:title`` when the schema property has no ``title``.
     """
     cleaned = _drop_blanks(dict(data))
-    cls = validator_for(schema, default=Draft202012Validator)
-    validator = cls(schema, format_checker=_FORMATS)
+    validator = _validator(schema)
     errors: dict[str, list[str]] = {}
 
     def add(key: str, message: str) -> None:

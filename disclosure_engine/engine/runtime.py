@@ -53,6 +53,7 @@ __all__ = [
     "end_data",
     "load_state",
     "next_timer_at",
+    "ready_user_task",
     "ready_user_tasks",
     "start_workflow",
     "workflow_status",
@@ -140,6 +141,17 @@ def ready_user_tasks(wf: BpmnWorkflow, *, with_data: bool = True) -> list[ReadyT
     """Manual tasks (user/manual tasks) that are READY, across subprocesses; ``with_data=False``
     leaves out a copy of each task's data (projection to rows does not need it)."""
     return [_ready_task(t, with_data) for t in wf.get_tasks(state=TaskState.READY, manual=True)]
+
+
+def ready_user_task(wf: BpmnWorkflow, task_id: str) -> ReadyTask | None:
+    """The READY manual task with this id (with a copy of its data), or None."""
+    try:
+        task = _find_task(wf, task_id)
+    except Conflict:
+        return None
+    if task.state != TaskState.READY or not task.task_spec.manual:
+        return None
+    return _ready_task(task)
 
 
 def _find_task(wf: BpmnWorkflow, task_id: str) -> Task:

@@ -65,10 +65,10 @@ def complete(db: Database, actor: Actor, task_id: int, data: Any, *, now: dateti
         spec = compiled_by_id(session, instance.definition_id, instance.content_hash)
         schema = spec.forms.get(task.form_name or "") or {}
         wf = runtime.load_state(spec, instance.state)
-        ready = {t.id: t for t in runtime.ready_user_tasks(wf)}
-        if task.spiff_task_id not in ready:
+        ready = runtime.ready_user_task(wf, task.spiff_task_id)
+        if ready is None:
             raise Conflict("This task is no longer waiting for input")
-        before = ready[task.spiff_task_id].data
+        before = ready.data
         data = apply_read_only(schema, data, before)
         errors = validate_submission(schema, data)
         if errors:

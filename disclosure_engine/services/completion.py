@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Table, bindparam, insert, null, or_, update
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import UpdateBase
 
 from disclosure_engine.domain.errors import Conflict, Forbidden, ValidationFailed
@@ -41,7 +42,7 @@ from disclosure_engine.services.instances import (
     state_changes,
     task_projection,
 )
-from disclosure_engine.services.task_lock import lock_for_task
+from disclosure_engine.services.task_lock import LockedTask, lock_for_task
 from disclosure_engine.services.views import task_view
 from disclosure_engine.services.workflows import compiled_by_id
 
@@ -97,20 +98,7 @@ def complete(db: Database, actor: Actor, task_id: int, data: Any, *, now: dateti
             audit.record(session, actor, "process.completed", "process", instance.id, area=area,
                          detail={"end_event": changes.get("end_event", instance.end_event)})
 
-        events, params = audit.pending_writes(session)
-        params.update(i_id=instance.id, i_version=instance.lock_version, i_next_version=instance.lock_version + 1,
-                      t_id=task.id, t_data=data, t_now=now, t_user=actor.user_id, t_assignee=task.assignee_id,
-                      t_claimed_at=task.claimed_at, w_ids=[row.id for row in withdrawn])
-        params.update({f"i_{name}": value for name, value in changes.items()})
-        for i, row in enumerate(new_rows):
-            params.update({f"n{i}_{name}": value for name, value in row.items()})
-        if decision is not None:
-            params.update({f"d_{name}": value for name, value in decision.items()})
-        batch = _batch(tuple(changes), bool(withdrawn), tuple(new_rows[0]) if new_rows else (), len(new_rows),
-                       tuple(decision) if decision is not None else (), tuple(events))
-        ids = batch.run(session, params)
-        if ids is None:
-            raise Conflict(LOST_RACE)
+        ids = _write(session, locked, actor, data, now, changes, withdrawn, new_rows, decision)
         new_ids = {spiff_id: row_id for row_id, spiff_id in ids}
         return {"task": {**task_view(task, now=now, assignee=actor.username), "area": area},
                 "process": {"id": instance.id, "status": changes["status"],
@@ -120,6 +108,29 @@ def complete(db: Database, actor: Actor, task_id: int, data: Any, *, now: dateti
                                 "due_at": row["due_at"].isoformat() if row["due_at"] else None}
                                for row in new_rows],
                 "decision_id": decision["id"] if decision is not None else None}
+
+
+def _write(session: Session, locked: LockedTask, actor: Actor, data: dict[str, Any], now: datetime,
+           changes: dict[str, Any], withdrawn: list[Any], new_rows: list[dict[str, Any]],
+           decision: dict[str, Any] | None) -> list[tuple[Any, ...]]:
+    """Lock the audit head, then send every write of the completion as one batch; returns the
+    (id, spiff_task_id) of the task rows opened. A failed guard is a Conflict (rolled back)."""
+    instance, task = locked.instance, locked.task
+    events, params = audit.pending_writes(session)
+    params.update(i_id=instance.id, i_version=instance.lock_version, i_next_version=instance.lock_version + 1,
+                  t_id=task.id, t_data=data, t_now=now, t_user=actor.user_id, t_assignee=task.assignee_id,
+                  t_claimed_at=task.claimed_at, w_ids=[row.id for row in withdrawn])
+    params.update({f"i_{name}": value for name, value in changes.items()})
+    for i, row in enumerate(new_rows):
+        params.update({f"n{i}_{name}": value for name, value in row.items()})
+    if decision is not None:
+        params.update({f"d_{name}": value for name, value in decision.items()})
+    batch = _batch(tuple(changes), bool(withdrawn), tuple(new_rows[0]) if new_rows else (), len(new_rows),
+                   tuple(decision) if decision is not None else (), tuple(events))
+    ids = batch.run(session, params)
+    if ids is None:
+        raise Conflict(LOST_RACE)
+    return ids
 
 
 @functools.lru_cache(maxsize=256)

@@ -98,6 +98,29 @@ def register(cli: click.Group, pass_ctx: Callable[..., Any], fail: Callable[...,
         click.echo(f"token for {name} (shown once; store it safely):")
         click.echo(token)
 
+    @tokens.command("list", help="List API tokens (never the tokens themselves): id, user, name, "
+                                 "prefix, created, last used, revoked.")
+    @click.option("--user", "username", default=None, help="Only this user's tokens.")
+    @pass_ctx
+    def tokens_list(ctx: Any, username: str | None) -> None:
+        from disclosure_engine.services.users import list_tokens
+
+        def when(value: Any) -> str:
+            return value.isoformat(timespec="minutes") if value else "-"
+
+        for t in list_tokens(ctx.db, username=username):
+            click.echo(f"{t['id']}\t{t['user']}\t{t['name']}\t{t['prefix']}...\tcreated {when(t['created_at'])}"
+                       f"\tlast used {when(t['last_used_at'])}\t{'revoked ' + when(t['revoked_at']) if t['revoked_at'] else 'active'}")
+
+    @tokens.command("revoke", help="Revoke the token with this ID (see tokens list); it stops working at once.")
+    @click.argument("token_id", type=int)
+    @pass_ctx
+    def tokens_revoke(ctx: Any, token_id: int) -> None:
+        from disclosure_engine.services.users import revoke_token
+
+        row = revoke_token(ctx.db, token_id)
+        click.echo(f"revoked token {row['id']} ({row['name']}, {row['prefix']}...)")
+
     @cli.command(help="Run one timer and escalation sweep now, in this process (no Redis needed), "
                       "and print what it did.")
     @pass_ctx

@@ -6,14 +6,15 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import literal, select
+from sqlalchemy import literal, select, update
 from sqlalchemy.orm import Session
 
 from disclosure_engine.domain.areas import AREAS
-from disclosure_engine.domain.errors import Conflict, ValidationFailed
+from disclosure_engine.domain.errors import Conflict, NotFound, ValidationFailed
 from disclosure_engine.domain.roles import ROLES, SYSTEM, Actor, Role
 from disclosure_engine.persistence.db import Database
 from disclosure_engine.persistence.models import (
@@ -143,13 +144,17 @@ def actor_for_token(session: Session, token: str) -> Actor | None:
     if not token.startswith(TOKEN_PREFIX):
         return None
     found = session.execute(
-        select(User.id, User.username, User.national)
+        select(User.id, User.username, User.national, ApiToken.id, ApiToken.last_used_at)
         .join(ApiToken, ApiToken.user_id == User.id)
         .where(ApiToken.token_hash == _digest(token), ApiToken.revoked_at.is_(None), User.active.is_(True))
     ).first()
     if found is None:
         return None
-    user_id, username, national = found
+    user_id, username, national, token_id, last_used = found
+    now = utcnow()
+    if last_used is None or now - last_used > TOKEN_USE_RESOLUTION:  # a write now and then, not per request
+        session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now)
+                        .execution_options(synchronize_session=False))
     grants = session.execute(
         select(literal("role"), UserRole.role).where(UserRole.user_id == user_id)
         .union_all(select(literal("area"), Area.slug).join(UserArea, UserArea.area_id == Area.id)
@@ -158,6 +163,37 @@ def actor_for_token(session: Session, token: str) -> Actor | None:
     return Actor(user_id=user_id, username=username, national=bool(national),
                  roles=frozenset(v for k, v in grants if k == "role"),
                  areas=frozenset(v for k, v in grants if k == "area"))
+
+
+#: how stale a token's "last used" may be: recording every request would be a write per request
+TOKEN_USE_RESOLUTION = timedelta(minutes=10)
+
+
+def list_tokens(db: Database, *, username: str | None = None) -> list[dict[str, Any]]:
+    """Every API token (never the token itself): whose, what for, when created, last used
+    (to within ``TOKEN_USE_RESOLUTION``) and revoked, so an operator can find stale or leaked ones."""
+    with db.transaction() as session:
+        q = (select(ApiToken, User.username).join(User, User.id == ApiToken.user_id)
+             .order_by(ApiToken.created_at, ApiToken.id))
+        if username:
+            q = q.where(User.username == username.strip().lower())
+        return [{"id": t.id, "user": name, "name": t.name, "prefix": t.prefix, "created_at": t.created_at,
+                 "last_used_at": t.last_used_at, "revoked_at": t.revoked_at}
+                for t, name in session.execute(q).all()]
+
+
+def revoke_token(db: Database, token_id: int, *, actor: Actor = SYSTEM) -> dict[str, Any]:
+    """Stop a token working from its next request; revoking twice is a Conflict."""
+    with db.transaction() as session:
+        row = session.execute(select(ApiToken).where(ApiToken.id == token_id)
+                              .with_for_update(of=ApiToken)).scalar_one_or_none()
+        if row is None:
+            raise NotFound(f"No API token with id {token_id}")
+        if row.revoked_at is not None:
+            raise Conflict(f"Token {token_id} was already revoked at {row.revoked_at.isoformat(timespec='seconds')}")
+        row.revoked_at = utcnow()
+        audit.record(session, actor, "token.revoked", "api_token", row.id, detail={"name": row.name})
+        return {"id": row.id, "name": row.name, "prefix": row.prefix, "revoked_at": row.revoked_at}
 
 
 def _digest(token: str) -> str:

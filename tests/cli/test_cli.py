@@ -128,3 +128,29 @@ def test_an_unreachable_database_is_one_line_not_a_traceback(tmp_path):
     assert result.returncode == 1
     assert result.stderr.startswith("disclosure-engine: cannot use the database:")
     assert "Traceback" not in result.stderr and result.stderr.strip().count("\n") == 0
+
+
+def test_tokens_are_listed_with_last_use_and_revoked_at_once(run, db):
+    from disclosure_engine.services.users import actor_for_token
+
+    run("users", "create", "officer.kent", "--role", "officer", "--area", "kent")
+    first = run("tokens", "create", "officer.kent", "--label", "case system").stdout.strip().splitlines()[-1]
+    run("tokens", "create", "officer.kent", "--label", "spare")
+    listed = run("tokens", "list").stdout.strip().splitlines()
+    assert len(listed) == 2 and all("last used -" in line and line.endswith("active") for line in listed)
+    assert first not in "\n".join(listed), "tokens are never shown again"
+    with db.transaction() as session:
+        assert actor_for_token(session, first).username == "officer.kent"
+    used = run("tokens", "list", "--user", "officer.kent").stdout.strip().splitlines()
+    token_id = next(line.split("\t")[0] for line in used if "case system" in line)
+    assert "last used -" not in next(line for line in used if "case system" in line)
+    revoked = run("tokens", "revoke", token_id)
+    assert revoked.returncode == 0 and "case system" in revoked.stdout
+    with db.transaction() as session:
+        assert actor_for_token(session, first) is None, "a revoked token stops working at once"
+    again = run("tokens", "revoke", token_id)
+    assert again.returncode == 2 and "already revoked" in again.stderr
+    missing = run("tokens", "revoke", "99999")
+    assert missing.returncode == 2 and "No API token" in missing.stderr
+    assert "revoked" in next(line for line in run("tokens", "list").stdout.splitlines() if "case system" in line)
+    assert run("audit", "verify").returncode == 0

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import aliased
 
 from disclosure_engine.domain.errors import (
     Conflict,
@@ -168,6 +169,29 @@ def revert_migration(db: Database, actor: Actor, migration_id: int) -> dict[str,
         key, version, instance_id = source.key, source.version, instance.id
         session.expunge(log)
     return migrate_one(db, actor, instance_id, key, version, reverts=log)
+
+
+def migration_history(db: Database, actor: Actor, key: str, *, limit: int = 50) -> list[dict[str, Any]]:
+    """Past migrations of this workflow's instances, newest first, each saying whether it can
+    still be reverted (the instance has not moved on since) and which migration it reverted."""
+    _require_policy(actor)
+    source, target = aliased(ProcessDefinition), aliased(ProcessDefinition)
+    with db.transaction() as session:
+        rows = session.execute(
+            select(ProcessMigration, source.version, target.version, ProcessInstance.lock_version,
+                   ProcessInstance.definition_id, ProcessInstance.area_id)
+            .join(source, source.id == ProcessMigration.from_definition_id)
+            .join(target, target.id == ProcessMigration.to_definition_id)
+            .join(ProcessInstance, ProcessInstance.id == ProcessMigration.instance_id)
+            .where(target.key == key)
+            .order_by(ProcessMigration.id.desc()).limit(min(max(limit, 1), 500))
+        ).all()
+        return [{"id": m.id, "process_id": m.instance_id, "area": area_slug(session, area_id),
+                 "from_version": from_version, "to_version": to_version, "from_hash": m.from_hash,
+                 "to_hash": m.to_hash, "migrated_by": m.migrated_by_name, "migrated_at": iso(m.migrated_at),
+                 "reverts": m.reverts_id,
+                 "revertable": lock_version == m.lock_version_after and definition_id == m.to_definition_id}
+                for m, from_version, to_version, lock_version, definition_id, area_id in rows]
 
 
 def _carry_task_rows(session: Any, instance: ProcessInstance, wf: Any) -> None:

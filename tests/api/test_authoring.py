@@ -58,7 +58,7 @@ def test_case_roles_get_403_on_every_authoring_endpoint(clients, role):
              _put(c, d, {"files": {"a.bpmn": "x"}}), _delete(c, d), c.post(f"{d}/validate"), c.get(f"{d}/diff"),
              c.post(f"{d}/deploy", json={"note": "x"}), c.get(f"/api/v1/workflows/{KEY}/migrations"),
              c.post(f"/api/v1/workflows/{KEY}/migrations", json={"to": 1, "all_safe": True}),
-             c.post("/api/v1/migrations/1/revert")]
+             c.post("/api/v1/migrations/1/revert"), c.get(f"/api/v1/workflows/{KEY}/migrations/history")]
     for response in calls:
         assert_error(response, 403)
     assert clients["policy"].get(d).status_code == 200  # nothing was deleted
@@ -157,6 +157,9 @@ def test_migrate_selected_keeps_deadline_then_revert_and_all_safe(clients, app, 
     assert reverted.status_code == 200 and reverted.get_json()["to_version"] == 1
     assert_error(policy.post(f"/api/v1/migrations/{migration_id}/revert"), 409)
     assert_error(policy.post("/api/v1/migrations/999999/revert"), 404)
+    history = policy.get(f"/api/v1/workflows/{KEY}/migrations/history").get_json()
+    assert [(h["id"], h["reverts"], h["revertable"]) for h in history][-1] == (migration_id, None, False)
+    assert history[0]["reverts"] == migration_id and history[0]["revertable"] is True
     all_safe = policy.post(f"/api/v1/workflows/{KEY}/migrations", json={"to": 2, "all_safe": True}).get_json()
     assert [m["id"] for m in all_safe["migrated"]] == [process_id]
     assert policy.get(f"/api/v1/workflows/{KEY}/migrations").get_json()["versions"] == []

@@ -147,7 +147,10 @@ def test_policy_changes_a_deadline_deploys_and_migrates(browser, policy_server):
     page.get_by_role("button", name="Migrate selected").click()
     page.wait_for_load_state()
     assert f"1 migrated to version {version_n + 1}, 0 skipped." in page.locator("main").inner_text()
-    assert page.get_by_role("button", name=re.compile(f"^Revert migration \\d+ of process {earlier}$")).count() == 1
+    revert = re.compile(f"^Revert migration \\d+ of process {earlier}$")
+    assert page.locator("#migrated").get_by_role("button", name=revert).count() == 1
+    assert page.locator("#migration-history").get_by_role("button", name=revert).count() == 1, \
+        "the history offers the same revert"
     shot(page, "policy-04-migrated")
     _docs_shot(page, "policy-migrate")
     _axe(page, "policy-migrated")

@@ -94,6 +94,22 @@ def test_revert_restores_the_instance_exactly_once(world):
     assert audit.verify_chain(db).ok
 
 
+def test_past_migrations_are_listed_newest_first_with_what_can_still_be_reverted(world):
+    db, policy = world["db"], world["policy"]
+    assert migration.migration_history(db, policy, "mini_decision") == []
+    done = migration.migrate_instances(db, policy, "mini_decision", 2, instance_ids=[world["a"]["id"]])
+    first = done["migrated"][0]["migration_id"]
+    (entry,) = migration.migration_history(db, policy, "mini_decision")
+    assert (entry["id"], entry["process_id"], entry["from_version"], entry["to_version"]) == (first, world["a"]["id"], 1, 2)
+    assert entry["revertable"] is True and entry["migrated_by"] == "policy.lead" and entry["area"] == "kent"
+    back = migration.revert_migration(db, policy, first)
+    newest, older = migration.migration_history(db, policy, "mini_decision")
+    assert (newest["id"], newest["reverts"], newest["to_version"]) == (back["migration_id"], first, 1)
+    assert newest["revertable"] is True and older["revertable"] is False, "the first one has been undone"
+    with pytest.raises(Forbidden):
+        migration.migration_history(db, world["officer"], "mini_decision")
+
+
 def test_only_policy_and_admin_may_migrate(world):
     with pytest.raises(Forbidden):
         migration.migration_candidates(world["db"], world["officer"], "mini_decision")

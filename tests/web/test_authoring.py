@@ -194,8 +194,13 @@ def test_deploy_needs_a_note_and_a_valid_draft_then_migrate_and_revert(signed_in
     with db.transaction() as session:
         assert session.execute(select(HumanTask.due_at).where(HumanTask.instance_id == process_id)).scalar_one() == due_before
     migration_id = int(re.search(r"/workflows/migrations/(\d+)/revert", html).group(1))
+    listed = _html(c.get(f"/workflows/{KEY}/migrations"))
+    assert "Past migrations" in listed and f'data-migration-id="{migration_id}"' in listed
+    assert f"/workflows/migrations/{migration_id}/revert" in listed, "revert is offered from the history"
     back = c.post(f"/workflows/migrations/{migration_id}/revert", data={"csrf_token": token, "key": KEY})
-    assert back.status_code == 302 and "reverted" in _html(c.get(back.headers["Location"]))
+    back_page = _html(c.get(back.headers["Location"]))
+    assert back.status_code == 302 and "reverted" in back_page
+    assert f"reverted migration {migration_id}" in back_page and "Moved on since" in back_page
     again = c.post(f"/workflows/{KEY}/migrations", data={"csrf_token": token, "_action": "all_safe"})
     assert "1 migrated to version 2" in _html(again)
     compare = _html(c.get(f"/workflows/{KEY}/compare?from=1&to=2"))

@@ -166,6 +166,14 @@ def migrate(body: dict[str, Any], key: str) -> Any:
                                        all_safe=bool(body.get("all_safe")))
 
 
+@authoring_blp.route("/<string:key>/migrations/history", methods=["GET"])
+@authoring_blp.response(200, s.PastMigrationOut(many=True))
+@authoring_blp.errors(401, 403)
+def migration_history(key: str) -> Any:
+    """Past migrations of this workflow's instances, newest first, and whether each can still be reverted"""
+    return migration.migration_history(db(), current_actor(), key)
+
+
 @migrations_blp.route("/<int(max=2147483647):migration_id>/revert", methods=["POST"])
 @migrations_blp.response(200, s.MigratedOut)
 @migrations_blp.errors(401, 403, 404, 409)

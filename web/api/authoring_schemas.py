@@ -146,6 +146,20 @@ class MigratedOut(Schema):
     to_version = f.Integer()
 
 
+class PastMigrationOut(Schema):
+    id = f.Integer(metadata={"description": "Migration id (revert with POST /migrations/<id>/revert)"})
+    process_id = f.Integer()
+    area = f.String()
+    from_version = f.Integer()
+    to_version = f.Integer()
+    from_hash = f.String()
+    to_hash = f.String()
+    migrated_by = f.String()
+    migrated_at = _dt()
+    reverts = f.Integer(allow_none=True, metadata={"description": "The migration this one reverted"})
+    revertable = f.Boolean(metadata={"description": "False once the process has moved on"})
+
+
 class SkippedOut(Schema):
     id = f.Integer()
     reasons = f.List(f.String())

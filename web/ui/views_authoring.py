@@ -318,8 +318,9 @@ def migrations(key: str) -> Any:
                 result = migration_service.migrate_instances(db(), g.actor, key, to, instance_ids=chosen)
     plan = migration_service.migration_candidates(db(), g.actor, key, to)
     error_list = [{"text": t, "href": "#instances"} for t in errors.values()]
+    history = migration_service.migration_history(db(), g.actor, key)
     return render_template("authoring/migrations.html", key=key, plan=plan, result=result, errors=errors,
-                           error_list=error_list), 422 if errors else 200
+                           error_list=error_list, history=history), 422 if errors else 200
 
 
 @bp.post("/workflows/migrations/<int(max=2147483647):migration_id>/revert")

@@ -25,7 +25,6 @@ from disclosure_engine.persistence.db import Database
 from disclosure_engine.persistence.models import (
     Area,
     Decision,
-    ProcessInstance,
     User,
     utcnow,
 )
@@ -35,6 +34,7 @@ from disclosure_engine.services.access import (
     visible_area_ids,
     visible_decision,
 )
+from disclosure_engine.services.instances import lock_instance
 from disclosure_engine.services.views import decision_view
 
 if TYPE_CHECKING:
@@ -102,7 +102,7 @@ def supersede(db: Database, actor: Actor, decision_id: int, changes: dict[str, A
         old = visible_decision(session, actor, decision_id)
         # the process's lock, as a completion takes it: a new version from a decision step and
         # this correction queue instead of both claiming the same version number
-        session.execute(select(ProcessInstance.id).where(ProcessInstance.id == old.process_id).with_for_update())
+        lock_instance(session, old.process_id)
         latest = session.execute(select(Decision).where(Decision.process_id == old.process_id)
                                  .order_by(Decision.version.desc()).limit(1)).scalar_one()
         if latest.id != old.id:

@@ -177,6 +177,7 @@ def migration_history(db: Database, actor: Actor, key: str, *, limit: int = 50) 
     _require_policy(actor)
     source, target = aliased(ProcessDefinition), aliased(ProcessDefinition)
     with db.transaction() as session:
+        latest_definition(session, key)  # an unknown workflow is NotFound, as for the candidates
         rows = session.execute(
             select(ProcessMigration, source.version, target.version, ProcessInstance.lock_version,
                    ProcessInstance.definition_id, ProcessInstance.area_id)

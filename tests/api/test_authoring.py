@@ -160,6 +160,7 @@ def test_migrate_selected_keeps_deadline_then_revert_and_all_safe(clients, app, 
     history = policy.get(f"/api/v1/workflows/{KEY}/migrations/history").get_json()
     assert [(h["id"], h["reverts"], h["revertable"]) for h in history][-1] == (migration_id, None, False)
     assert history[0]["reverts"] == migration_id and history[0]["revertable"] is True
+    assert_error(policy.get("/api/v1/workflows/nope/migrations/history"), 404)
     all_safe = policy.post(f"/api/v1/workflows/{KEY}/migrations", json={"to": 2, "all_safe": True}).get_json()
     assert [m["id"] for m in all_safe["migrated"]] == [process_id]
     assert policy.get(f"/api/v1/workflows/{KEY}/migrations").get_json()["versions"] == []

@@ -9,7 +9,12 @@ from sqlalchemy import bindparam, insert, select, update
 from disclosure_engine.domain.errors import Conflict
 from disclosure_engine.domain.roles import SYSTEM
 from disclosure_engine.persistence.batch import WriteBatch
-from disclosure_engine.persistence.models import Decision, HumanTask, ProcessInstance, User
+from disclosure_engine.persistence.models import (
+    Decision,
+    HumanTask,
+    ProcessInstance,
+    User,
+)
 from disclosure_engine.services import audit, cases, completion, processes, tasks
 
 from .helpers import REASON, case_payload, deploy_mini, make_actor
@@ -52,16 +57,24 @@ def test_a_failed_guard_is_reported_and_the_caller_rolls_everything_back(db):
         assert session.execute(select(USERS.c.username).where(USERS.c.username.like("batch.%"))).all() == []
 
 
-def test_a_claim_committed_during_a_completion_wins_and_the_completion_writes_nothing(db, monkeypatch):
+@pytest.fixture()
+def racing(db):
+    """A mini_decision process at its first step, on PostgreSQL: on SQLite writers are
+    serialised (BEGIN IMMEDIATE), so the races below cannot happen there."""
+    if db.dialect != "postgresql":
+        pytest.skip("SQLite serialises writers (BEGIN IMMEDIATE): no overlap, no race")
+    deploy_mini(db)
+    officer = make_actor(db, "officer.kent", "officer")
+    case = cases.create_case(db, officer, case_payload(cso=False))
+    return officer, processes.start_process(db, officer, case["id"], "mini_decision")
+
+
+def test_a_claim_committed_during_a_completion_wins_and_the_completion_writes_nothing(db, racing, monkeypatch):
     """A claim locks only the task row, so on PostgreSQL it can commit while a completion holds
     the instance's lock. The completion's write is guarded on the task's holder: it must fail
     whole (no state, decision, task or audit change), not overwrite the claim."""
-    if db.dialect != "postgresql":
-        pytest.skip("SQLite serialises writers (BEGIN IMMEDIATE): the claim would wait, no race")
-    deploy_mini(db)
-    officer, other = make_actor(db, "officer.kent", "officer"), make_actor(db, "officer2.kent", "officer")
-    case = cases.create_case(db, officer, case_payload(cso=False))
-    process = processes.start_process(db, officer, case["id"], "mini_decision")
+    officer, process = racing
+    other = make_actor(db, "officer2.kent", "officer")
     task_id = process["open_tasks"][0]["id"]
     with db.transaction() as session:
         version_before = session.get(ProcessInstance, process["id"]).lock_version
@@ -87,22 +100,18 @@ def test_a_claim_committed_during_a_completion_wins_and_the_completion_writes_no
     assert audit.verify_chain(db).ok
 
 
-def test_a_correction_during_a_decision_step_queues_behind_it(db, monkeypatch):
+def test_a_correction_during_a_decision_step_queues_behind_it(db, racing, monkeypatch):
     """A chair correcting version 1 while the reconsideration records version 2: both take the
     process's lock, so the correction waits, then finds version 1 superseded (409), instead of
     both claiming version 2 (a database error)."""
-    if db.dialect != "postgresql":
-        pytest.skip("SQLite serialises writers (BEGIN IMMEDIATE): the two cannot overlap")
     import time as clock
     from datetime import timedelta
 
     from disclosure_engine.persistence.models import utcnow
     from disclosure_engine.services import decisions, timers
 
-    deploy_mini(db)
-    officer, chair = make_actor(db, "officer.kent", "officer"), make_actor(db, "chair.kent", "chair")
-    case = cases.create_case(db, officer, case_payload(cso=False))
-    process = processes.start_process(db, officer, case["id"], "mini_decision")
+    officer, process = racing
+    chair = make_actor(db, "chair.kent", "chair")
     nxt = tasks.complete(db, officer, process["open_tasks"][0]["id"],
                          {"serious_harm_risk": "no", "serious_harm_reasons": REASON})
     deferred = tasks.complete(db, chair, nxt["next_tasks"][0]["id"],

@@ -168,7 +168,7 @@ def migrate(body: dict[str, Any], key: str) -> Any:
 
 @authoring_blp.route("/<string:key>/migrations/history", methods=["GET"])
 @authoring_blp.response(200, s.PastMigrationOut(many=True))
-@authoring_blp.errors(401, 403)
+@authoring_blp.errors(401, 403, 404)
 def migration_history(key: str) -> Any:
     """Past migrations of this workflow's instances, newest first, and whether each can still be reverted"""
     return migration.migration_history(db(), current_actor(), key)

@@ -36,7 +36,7 @@ from disclosure_engine.engine.compiler import (
     compiled_cache,
 )
 from disclosure_engine.engine.script_engine import make_script_engine
-from disclosure_engine.engine.serializer import StateError, dump_state, load_state
+from disclosure_engine.engine.serializer import StateError, dump_state, dump_state_text, load_state
 
 __all__ = [
     "CompiledWorkflow",
@@ -50,6 +50,7 @@ __all__ = [
     "complete_user_task",
     "completed_path",
     "dump_state",
+    "dump_state_text",
     "end_data",
     "load_state",
     "next_timer_at",

@@ -19,7 +19,7 @@ import functools
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, insert, null, or_, update
+from sqlalchemy import Table, Text, bindparam, cast, insert, null, or_, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import UpdateBase
 
@@ -81,7 +81,7 @@ def complete(db: Database, actor: Actor, task_id: int, data: Any, *, now: dateti
         task.completed_by_id, task.draft_data = actor.user_id, None
         if task.assignee_id is None:
             task.assignee_id, task.claimed_at = actor.user_id, now
-        changes = state_changes(instance, wf, now)
+        changes = state_changes(instance, wf, now, state_as_text=True)
         withdrawn, new_rows = task_projection(instance, instance.workflow_key, wf, spec, now, locked.open_rows)
         decision = None
         if task.records_decision:
@@ -125,7 +125,7 @@ def _write(session: Session, locked: LockedTask, actor: Actor, data: dict[str, A
         params.update({f"n{i}_{name}": value for name, value in row.items()})
     if decision is not None:
         params.update({f"d_{name}": value for name, value in decision.items()})
-    batch = _batch(tuple(changes), bool(withdrawn), tuple(new_rows[0]) if new_rows else (), len(new_rows),
+    batch = _batch(session.get_bind().dialect.name, tuple(changes), bool(withdrawn), tuple(new_rows[0]) if new_rows else (), len(new_rows),
                    tuple(decision) if decision is not None else (), tuple(events))
     ids = batch.run(session, params)
     if ids is None:
@@ -134,16 +134,21 @@ def _write(session: Session, locked: LockedTask, actor: Actor, data: dict[str, A
 
 
 @functools.lru_cache(maxsize=256)
-def _batch(changed: tuple[str, ...], withdraws: bool, new_columns: tuple[str, ...], new_count: int,
+def _batch(dialect: str, changed: tuple[str, ...], withdraws: bool, new_columns: tuple[str, ...], new_count: int,
            decision_columns: tuple[str, ...], events: tuple[UpdateBase, ...]) -> WriteBatch:
     """The writes of a completion of this shape, with every value a named parameter (see
     ``WriteBatch``): a handful of shapes cover every workflow."""
     def bound(table: Table, prefix: str, names: tuple[str, ...]) -> dict[str, Any]:
         return {name: bindparam(f"{prefix}{name}", type_=table.c[name].type) for name in names}
 
+    instance_values = bound(_INSTANCES, "i_", changed)
+    # the state arrives as JSON text (state_changes(..., state_as_text=True)); PostgreSQL is told
+    # it is json, SQLite keeps JSON as text anyway
+    state_text = bindparam("i_state", type_=Text)
+    instance_values["state"] = cast(state_text, _INSTANCES.c.state.type) if dialect == "postgresql" else state_text
     instance_guard = (update(_INSTANCES)
                       .where(_INSTANCES.c.id == bindparam("i_id"), _INSTANCES.c.lock_version == bindparam("i_version"))
-                      .values(**bound(_INSTANCES, "i_", changed), lock_version=bindparam("i_next_version")))
+                      .values(**instance_values, lock_version=bindparam("i_next_version")))
     # still open and not claimed by someone else: a claim commits without the instance's lock
     task_guard = (update(_TASKS)
                   .where(_TASKS.c.id == bindparam("t_id"), _TASKS.c.status == "open",

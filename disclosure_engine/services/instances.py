@@ -60,11 +60,16 @@ def persist(session: Session, instance: ProcessInstance, wf: Any, compiled: Comp
     return created
 
 
-def state_changes(instance: Any, wf: Any, now: datetime) -> dict[str, Any]:
-    """The instance columns that change after an engine step (state, status, next timer...)."""
+def state_changes(instance: Any, wf: Any, now: datetime, *, state_as_text: bool = False) -> dict[str, Any]:
+    """The instance columns that change after an engine step (state, status, next timer...).
+
+    ``state_as_text`` gives the state as the JSON text to store, for a writer that binds it as
+    text (completion): parsing it only for the driver to serialise it again cost 0.3 ms.
+    """
     status = runtime.workflow_status(wf)
+    state = runtime.dump_state_text(wf) if state_as_text else runtime.dump_state(wf)
     changes: dict[str, Any] = {
-        "state": runtime.dump_state(wf), "status": status, "updated_at": now,
+        "state": state, "status": status, "updated_at": now,
         "next_timer_at": runtime.next_timer_at(wf) if status == "waiting" else None,
     }
     if status == "completed" and instance.completed_at is None:

@@ -167,7 +167,8 @@ def phases(db: Database, n: int) -> dict[str, float]:
         timed(completion, name, name)
     timed(audit_mod, "record", "audit: queue events")
     timed(audit_mod, "pending_writes", "audit: lock head, chain events")
-    timed(batch.WriteBatch, "run", "write everything (one statement on PostgreSQL)")
+    timed(batch.WriteBatch, "run", "write everything (SQLite: one by one)")
+    timed(batch.WriteBatch, "run_and_commit", "write everything and COMMIT (PostgreSQL: one round trip)")
     for name in ("load_state", "ready_user_task", "complete_user_task", "dump_state"):
         timed(runtime, name, f"engine: {name}")
     per_call: collections.defaultdict[str, list[float]] = collections.defaultdict(list)

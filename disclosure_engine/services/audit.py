@@ -24,6 +24,7 @@ from sqlalchemy.sql.dml import UpdateBase
 from disclosure_engine.domain.errors import Forbidden
 from disclosure_engine.domain.roles import AUDIT_ROLES, Actor
 from disclosure_engine.persistence.db import Database
+from disclosure_engine.persistence.pg_pipeline import COMMITTED
 from disclosure_engine.persistence.models import (
     GENESIS_HASH,
     AuditEvent,
@@ -90,6 +91,9 @@ _PENDING = "audit_pending"
 
 @sa_event.listens_for(Session, "before_commit")
 def _before_commit(session: Session) -> None:
+    if session.info.get(COMMITTED) and session.info.get(_PENDING):
+        # the transaction was already committed through a pipeline: these would be lost
+        raise RuntimeError("audit events were recorded after the transaction was committed")
     write_pending(session)
 
 
@@ -99,55 +103,86 @@ def write_pending(session: Session) -> None:
     The head row is locked here (concurrent writers queue rather than fork the chain) and the
     lock goes with the commit a moment later. Statements: lock, one multi-row insert, update.
     """
-    chained = _chain_pending(session)
-    if chained is not None:
-        rows, seq, last_hash = chained
-        session.execute(insert(AuditEvent.__table__), rows)
+    events = take_pending(session)
+    if events:
+        head = session.execute(LOCK_HEAD).one()
+        seq, last_hash = _chain(events, (head[0], head[1]))
+        session.execute(insert(AuditEvent.__table__), events)
         session.execute(_MOVE_HEAD, {"head_seq": seq, "head_hash": last_hash})
 
 
 def pending_writes(session: Session) -> tuple[list[UpdateBase], dict[str, Any]]:
     """Lock the head, chain the events recorded so far, and return statements that store them
-    (one insert per event, then move the head) with their parameters, for a caller that sends
-    its writes together (see ``persistence.batch``); ([], {}) when nothing was recorded.
-    Events recorded after this call are not lost: they are written at commit as usual."""
-    chained = _chain_pending(session)
-    if chained is None:
+    (the inserts, then move the head) with their parameters, for a caller that sends its writes
+    together (see ``persistence.batch``); ([], {}) when nothing was recorded. Events recorded
+    after this call are not lost: they are written at commit as usual."""
+    events = take_pending(session)
+    if not events:
         return [], {}
-    rows, seq, last_hash = chained
+    head = session.execute(LOCK_HEAD).one()
+    inserts, move_head, params = chained_writes(session.get_bind().dialect.name, events, (head[0], head[1]))
+    return [*inserts, move_head], params
+
+
+def take_pending(session: Session) -> list[dict[str, Any]]:
+    """The events recorded in this transaction and not written yet (the caller writes them:
+    see :func:`chained_writes`)."""
+    return session.info.pop(_PENDING, None) or []
+
+
+def chained_writes(dialect: str, events: list[dict[str, Any]], head: tuple[int, str], *,
+                   head_unlocked: bool = False) -> tuple[list[UpdateBase], UpdateBase, dict[str, Any]]:
+    """Chain ``events`` onto ``head`` (its ``last_seq, last_hash``): the statements inserting
+    them, the statement moving the head, and their parameters.
+
+    ``head_unlocked``: the caller read the head without locking it, to save a round trip. The
+    head's move then matches only while the head is still exactly ``head``: the caller sends it
+    as a guard (``persistence.batch``), so if another transaction appended meanwhile the write
+    fails whole and the caller chains again from the locked head. Calling again re-chains the
+    same events."""
+    seq, last_hash = _chain(events, head)
     params: dict[str, Any] = {"head_seq": seq, "head_hash": last_hash}
-    if session.get_bind().dialect.name == "postgresql":
+    move_head = _MOVE_HEAD
+    if head_unlocked:
+        params.update(head_was_seq=head[0], head_was_hash=head[1])
+        move_head = _MOVE_HEAD_IF_UNMOVED
+    if dialect == "postgresql":
         # all the events as one JSON parameter: a few parameters, so the driver caches the query
-        params["events"] = [{**row, "occurred_at": row["occurred_at"].isoformat()} for row in rows]
-        return [_EVENTS_FROM_JSON, _MOVE_HEAD], params
-    for i, row in enumerate(rows):
+        params["events"] = [{**row, "occurred_at": row["occurred_at"].isoformat()} for row in events]
+        return [_EVENTS_FROM_JSON], move_head, params
+    for i, row in enumerate(events):
         params.update({f"ev{i}_{name}": value for name, value in row.items()})
-    return [*_event_inserts(len(rows)), _MOVE_HEAD], params
+    return list(_event_inserts(len(events))), move_head, params
 
 
-def _chain_pending(session: Session) -> tuple[list[dict[str, Any]], int, str] | None:
-    """Lock the head and give each pending event its sequence number, previous hash and hash."""
-    pending = session.info.pop(_PENDING, None)
-    if not pending:
-        return None
-    seq, prev_hash = session.execute(_LOCK_HEAD).one()
-    for row in pending:
+def _chain(events: list[dict[str, Any]], head: tuple[int, str]) -> tuple[int, str]:
+    """Give each event its sequence number, previous hash and hash, after ``head``; returns
+    the new head."""
+    seq, prev_hash = head
+    for row in events:
         seq += 1
         row["seq"], row["prev_hash"] = seq, prev_hash
         row["hash"] = prev_hash = compute_hash(row)
-    return pending, seq, prev_hash
+    return seq, prev_hash
 
 
 _EVENTS, _HEAD = AuditEvent.__table__, AuditHead.__table__
-_LOCK_HEAD = select(_HEAD.c.last_seq, _HEAD.c.last_hash).where(_HEAD.c.id == 1).with_for_update()
+#: the chain's head as it stands, unlocked: (last_seq, last_hash)
+READ_HEAD = select(_HEAD.c.last_seq, _HEAD.c.last_hash).where(_HEAD.c.id == 1)
+#: lock the chain's head row for this transaction: (last_seq, last_hash)
+LOCK_HEAD = READ_HEAD.with_for_update()
 _MOVE_HEAD = update(_HEAD).where(_HEAD.c.id == 1).values(
     last_seq=bindparam("head_seq", type_=_HEAD.c.last_seq.type),
     last_hash=bindparam("head_hash", type_=_HEAD.c.last_hash.type))
+_MOVE_HEAD_IF_UNMOVED = _MOVE_HEAD.where(
+    _HEAD.c.last_seq == bindparam("head_was_seq", type_=_HEAD.c.last_seq.type),
+    _HEAD.c.last_hash == bindparam("head_was_hash", type_=_HEAD.c.last_hash.type))
 
 
 _STORED = (*HASHED_FIELDS, "hash")
 _RECORDS = func.json_populate_recordset(literal_column("NULL::audit_event"),
                                         bindparam("events", type_=JSON())).table_valued(*_STORED)
+#: the events of ``pending_writes`` as one JSON parameter, on PostgreSQL
 _EVENTS_FROM_JSON = insert(_EVENTS).from_select(list(_STORED), select(*(_RECORDS.c[name] for name in _STORED)))
 
 

@@ -9,6 +9,9 @@
    completed task, withdrawn tasks, new tasks, the decision record, the audit events and the
    head. On PostgreSQL that is one statement; then COMMIT.
 
+On PostgreSQL that is three round trips (``persistence.pg_pipeline``): BEGIN with the two
+reads, the head's lock, and the write with COMMIT. Elsewhere each statement goes on its own.
+
 A second concurrent completion of the task waits for the instance lock, then reads the task
 as completed and gets a Conflict. The instance's version column is checked by the write as
 well, so an update that slipped past the lock could never be overwritten silently.
@@ -19,7 +22,8 @@ import functools
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, Text, bindparam, cast, insert, null, or_, update
+from sqlalchemy import ARRAY, Integer, Table, Text, any_, bindparam, cast, insert, null, or_, update
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import UpdateBase
 
@@ -29,6 +33,7 @@ from disclosure_engine.domain.roles import Actor, Role
 from disclosure_engine.engine import runtime
 from disclosure_engine.persistence.batch import WriteBatch
 from disclosure_engine.persistence.db import Database
+from disclosure_engine.persistence.pg_pipeline import GuardFailed, PgStatement, Pipeline, pipelined
 from disclosure_engine.persistence.models import (
     Decision,
     HumanTask,
@@ -58,8 +63,8 @@ def complete(db: Database, actor: Actor, task_id: int, data: Any, *, now: dateti
     if not isinstance(data, dict):
         raise ValidationFailed("The form data must be an object", {"data": ["Send the form fields as an object"]})
     now = now or utcnow()
-    with db.transaction() as session:
-        locked = lock_for_task(session, actor, task_id)
+    with db.transaction() as session, pipelined(session) as pipe:
+        locked = lock_for_task(session, actor, task_id, pipe)
         task, instance, case = locked.task, locked.instance, locked.case
         require_open(task)
         require_holder(actor, task)
@@ -98,7 +103,7 @@ def complete(db: Database, actor: Actor, task_id: int, data: Any, *, now: dateti
             audit.record(session, actor, "process.completed", "process", instance.id, area=area,
                          detail={"end_event": changes.get("end_event", instance.end_event)})
 
-        ids = _write(session, locked, actor, data, now, changes, withdrawn, new_rows, decision)
+        ids = _write(session, pipe, locked, actor, data, now, changes, withdrawn, new_rows, decision)
         new_ids = {spiff_id: row_id for row_id, spiff_id in ids}
         return {"task": {**task_view(task, now=now, assignee=actor.username), "area": area},
                 "process": {"id": instance.id, "status": changes["status"],
@@ -110,32 +115,61 @@ def complete(db: Database, actor: Actor, task_id: int, data: Any, *, now: dateti
                 "decision_id": decision["id"] if decision is not None else None}
 
 
-def _write(session: Session, locked: LockedTask, actor: Actor, data: dict[str, Any], now: datetime,
-           changes: dict[str, Any], withdrawn: list[Any], new_rows: list[dict[str, Any]],
+def _write(session: Session, pipe: Pipeline | None, locked: LockedTask, actor: Actor, data: dict[str, Any],
+           now: datetime, changes: dict[str, Any], withdrawn: list[Any], new_rows: list[dict[str, Any]],
            decision: dict[str, Any] | None) -> list[tuple[Any, ...]]:
-    """Lock the audit head, then send every write of the completion as one batch; returns the
-    (id, spiff_task_id) of the task rows opened. A failed guard is a Conflict (rolled back)."""
+    """Chain the audit events, then send every write of the completion as one batch; returns
+    the (id, spiff_task_id) of the task rows opened. A failed guard is a Conflict (rolled back).
+
+    On PostgreSQL (``pipe``) the events are chained onto the head as read with the task, not
+    locked, and the write with COMMIT is guarded on the head not having moved: one round trip.
+    If another transaction appended to the chain meanwhile, the write is undone, the head is
+    locked and the events chained again, and the write sent again (two more round trips)."""
     instance, task = locked.instance, locked.task
-    events, params = audit.pending_writes(session)
-    params.update(i_id=instance.id, i_version=instance.lock_version, i_next_version=instance.lock_version + 1,
-                  t_id=task.id, t_data=data, t_now=now, t_user=actor.user_id, t_assignee=task.assignee_id,
-                  t_claimed_at=task.claimed_at, w_ids=[row.id for row in withdrawn])
+    dialect = session.get_bind().dialect
+    params: dict[str, Any] = dict(
+        i_id=instance.id, i_version=instance.lock_version, i_next_version=instance.lock_version + 1,
+        t_id=task.id, t_data=data, t_now=now, t_user=actor.user_id, t_assignee=task.assignee_id,
+        t_claimed_at=task.claimed_at, w_ids=[row.id for row in withdrawn])
     params.update({f"i_{name}": value for name, value in changes.items()})
     for i, row in enumerate(new_rows):
         params.update({f"n{i}_{name}": value for name, value in row.items()})
     if decision is not None:
         params.update({f"d_{name}": value for name, value in decision.items()})
-    batch = _batch(session.get_bind().dialect.name, tuple(changes), bool(withdrawn), tuple(new_rows[0]) if new_rows else (), len(new_rows),
-                   tuple(decision) if decision is not None else (), tuple(events))
-    ids = batch.run(session, params)
-    if ids is None:
-        raise Conflict(LOST_RACE)
-    return ids
+    shape = (dialect.name, tuple(changes), bool(withdrawn), tuple(new_rows[0]) if new_rows else (),
+             len(new_rows), tuple(decision) if decision is not None else ())
+    events = audit.take_pending(session)
+    if pipe is None:
+        head = session.execute(audit.LOCK_HEAD).one() if events else None
+        inserts, move_head, chain = audit.chained_writes(dialect.name, events, (head[0], head[1])) if head else ([], None, {})
+        ids = _batch(*shape, tuple(inserts), move_head).run(session, {**params, **chain})
+        if ids is None:
+            raise Conflict(LOST_RACE)
+        return ids
+    head = locked.audit_head
+    assert head is not None, "the pipelined read takes the audit head"
+    for head_locked in (False, True):
+        inserts, move_head, chain = audit.chained_writes(dialect.name, events, head, head_unlocked=True)
+        batch = _batch(*shape, tuple(inserts), move_head if events else None)
+        try:
+            return batch.run_and_commit(pipe, dialect, {**params, **chain})
+        except GuardFailed as failed:
+            if failed.guard != "audit_head" or head_locked:
+                raise Conflict(LOST_RACE) from None
+        ((row,),) = pipe.run((_pg_head_lock(dialect), {}))
+        head = (row.last_seq, row.last_hash)
+    raise AssertionError("unreachable: the second write holds the head's lock")
+
+
+@functools.lru_cache(maxsize=4)
+def _pg_head_lock(dialect: Dialect) -> PgStatement:
+    return PgStatement(audit.LOCK_HEAD, dialect)
 
 
 @functools.lru_cache(maxsize=256)
 def _batch(dialect: str, changed: tuple[str, ...], withdraws: bool, new_columns: tuple[str, ...], new_count: int,
-           decision_columns: tuple[str, ...], events: tuple[UpdateBase, ...]) -> WriteBatch:
+           decision_columns: tuple[str, ...], event_inserts: tuple[UpdateBase, ...],
+           move_head: UpdateBase | None) -> WriteBatch:
     """The writes of a completion of this shape, with every value a named parameter (see
     ``WriteBatch``): a handful of shapes cover every workflow."""
     def bound(table: Table, prefix: str, names: tuple[str, ...]) -> dict[str, Any]:
@@ -160,14 +194,21 @@ def _batch(dialect: str, changed: tuple[str, ...], withdraws: bool, new_columns:
                           claimed_at=bindparam("t_claimed_at", type_=_TASKS.c.claimed_at.type)))
     writes: list[UpdateBase] = []
     if withdraws:
-        writes.append(update(_TASKS).where(_TASKS.c.id.in_(bindparam("w_ids", expanding=True)))
+        # PostgreSQL: one array parameter, so the statement is compiled once (an IN list is not)
+        withdrawn = (_TASKS.c.id == any_(bindparam("w_ids", type_=ARRAY(Integer)))) if dialect == "postgresql" \
+            else _TASKS.c.id.in_(bindparam("w_ids", expanding=True))
+        writes.append(update(_TASKS).where(withdrawn)
                       .values(status="cancelled", completed_at=bindparam("t_now", type_=_TASKS.c.completed_at.type)))
     if decision_columns:
         writes.append(insert(_DECISIONS).values(bound(_DECISIONS, "d_", decision_columns)))
-    writes += events
+    writes += event_inserts
     opened = [insert(_TASKS).values(bound(_TASKS, f"n{i}_", new_columns)).returning(_TASKS.c.id, _TASKS.c.spiff_task_id)
               for i in range(new_count)]
-    return WriteBatch([instance_guard, task_guard], writes, opened)
+    guards: dict[str, Any] = {"instance": instance_guard, "task": task_guard}
+    if move_head is not None:
+        # a guard too: it matches only while the head is where the events were chained from
+        guards["audit_head"] = move_head
+    return WriteBatch(guards, writes, opened)
 
 
 def may_work(actor: Actor, task: Any) -> bool:

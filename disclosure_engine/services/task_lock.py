@@ -5,6 +5,12 @@
    rows and the target task, its latest decision record, and an id allocated for the decision
    the task records, if it records one.
 
+On PostgreSQL both go in one round trip with BEGIN (``persistence.pg_pipeline``): the server
+still runs the second only once the first has its lock, with a snapshot taken then, so it sees
+what the lock's previous holder committed. The same round trip reads the audit chain's head,
+unlocked: the write checks it has not moved (``services.completion``). Elsewhere the two
+queries are sent one after the other.
+
 Plain rows rather than ORM objects: completion writes in one batch (``persistence.batch``)
 and must not leave objects for the unit of work to flush, and loading six mapped objects cost
 more than the two queries themselves. Another area's task is NotFound, as everywhere.
@@ -23,6 +29,7 @@ from sqlalchemy.orm import Session
 from disclosure_engine.domain.errors import NotFound
 from disclosure_engine.domain.roles import Actor
 from disclosure_engine.persistence.batch import id_allocation
+from disclosure_engine.persistence.pg_pipeline import PgStatement, Pipeline
 from disclosure_engine.persistence.models import (
     Case,
     Decision,
@@ -30,6 +37,7 @@ from disclosure_engine.persistence.models import (
     ProcessDefinition,
     ProcessInstance,
 )
+from disclosure_engine.services import audit
 from disclosure_engine.services.access import area_slug, require_case_role
 
 _I, _D, _C = ProcessInstance.__table__, ProcessDefinition.__table__, Case.__table__
@@ -78,13 +86,24 @@ class LockedTask:
     latest_decision: tuple[int, int] | None
     #: an id allocated for the decision the task records (None when it records none)
     new_decision_id: int | None
+    #: the audit chain's head (last_seq, last_hash) as read, unlocked (PostgreSQL only)
+    audit_head: tuple[int, str] | None = None
 
 
-def lock_for_task(session: Session, actor: Actor, task_id: int) -> LockedTask:
-    """Lock the task's instance and read what completing the task needs (module docstring)."""
+def lock_for_task(session: Session, actor: Actor, task_id: int, pipe: Pipeline | None = None) -> LockedTask:
+    """Lock the task's instance and read what completing the task needs (module docstring);
+    through ``pipe`` when the caller has one (its first statements: BEGIN goes with them)."""
     require_case_role(actor)
-    lock, rows = _statements(session.get_bind().dialect.name)
-    found = session.execute(lock, {"task_id": task_id}).one_or_none()
+    dialect = session.get_bind().dialect
+    lock, rows = _statements(dialect.name)
+    params = {"task_id": task_id}
+    head = None
+    if pipe is not None:
+        locked, task_rows, (head,) = pipe.run(*((statement, params) for statement in _pg_statements(dialect)))
+        found = locked[0] if locked else None
+    else:
+        found = session.execute(lock, params).one_or_none()
+        task_rows = session.execute(rows, params).all() if found is not None else []
     if found is None or not actor.can_see_case_in(area_slug(session, found.area_id)):
         raise NotFound(f"Task {task_id} not found")
     instance = InstanceFacts(**{name: getattr(found, name) for name in InstanceFacts.__dataclass_fields__})
@@ -92,15 +111,15 @@ def lock_for_task(session: Session, actor: Actor, task_id: int) -> LockedTask:
                      area=area_slug(session, found.case_area_id), category=found.category, level=found.level,
                      visor_ref=found.visor_ref, pnc_ref=found.pnc_ref, ndelius_crn=found.ndelius_crn,
                      schedule_34a_matches=found.schedule_34a_matches)
-    tasks = session.execute(rows, {"task_id": task_id, "instance_id": instance.id}).all()
-    target = next((row for row in tasks if row.id == task_id), None)
+    target = next((row for row in task_rows if row.id == task_id), None)
     if target is None:
         raise NotFound(f"Task {task_id} not found")
     latest = (target.latest_id, target.latest_version) if target.latest_id is not None else None
     task = SimpleNamespace(**{column.name: getattr(target, column.name) for column in _T.columns})
     return LockedTask(instance=instance, case=case, task=task,
-                      open_rows=[row for row in tasks if row.status == "open" and row.id != task_id],
-                      latest_decision=latest, new_decision_id=target.new_decision_id)
+                      open_rows=[row for row in task_rows if row.status == "open" and row.id != task_id],
+                      latest_decision=latest, new_decision_id=target.new_decision_id,
+                      audit_head=(head.last_seq, head.last_hash) if head is not None else None)
 
 
 @functools.lru_cache(maxsize=4)
@@ -113,12 +132,17 @@ def _statements(dialect: str) -> tuple[Select[Any], Select[Any]]:
                    _C.c.level, _C.c.visor_ref, _C.c.pnc_ref, _C.c.ndelius_crn, _C.c.schedule_34a_matches)
             .join_from(_I, _D, _D.c.id == _I.c.definition_id).join(_C, _C.c.id == _I.c.case_id)
             .where(_I.c.id == owner).with_for_update(of=_I))
-    latest = (select(_DEC.c.id, _DEC.c.version).where(_DEC.c.process_id == bindparam("instance_id"))
+    latest = (select(_DEC.c.id, _DEC.c.version).where(_DEC.c.process_id == owner)
               .order_by(_DEC.c.version.desc()).limit(1).subquery())
     allocate = id_allocation(dialect, _DEC, and_(_T.c.id == bindparam("task_id"), _T.c.records_decision.is_(True)))
     rows = (select(*_T.c, select(latest.c.id).scalar_subquery().label("latest_id"),
                    select(latest.c.version).scalar_subquery().label("latest_version"),
                    allocate.label("new_decision_id"))
-            .where(_T.c.instance_id == bindparam("instance_id"),
-                   or_(_T.c.status == "open", _T.c.id == bindparam("task_id"))))
+            .where(_T.c.instance_id == owner, or_(_T.c.status == "open", _T.c.id == bindparam("task_id"))))
     return lock, rows
+
+
+@functools.lru_cache(maxsize=4)
+def _pg_statements(dialect: Any) -> tuple[PgStatement, ...]:
+    """The same two statements and the audit head's read, compiled once for the pipeline."""
+    return tuple(PgStatement(statement, dialect) for statement in (*_statements(dialect.name), audit.READ_HEAD))

@@ -28,7 +28,7 @@ def _batch() -> WriteBatch:
     add = [insert(USERS).values(username=bindparam(f"u{i}"), display_name="x", national=False, active=True,
                                 failed_logins=0, created_at=bindparam("now")).returning(USERS.c.username)
            for i in range(2)]
-    return WriteBatch([guard], [], add)
+    return WriteBatch({"user": guard}, [], add)
 
 
 def _params(uid: int) -> dict:

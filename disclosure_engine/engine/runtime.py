@@ -52,6 +52,8 @@ __all__ = [
     "dump_state",
     "dump_state_text",
     "end_data",
+    "Inspection",
+    "inspect",
     "load_state",
     "next_timer_at",
     "ready_user_task",
@@ -284,13 +286,7 @@ def advance_timers(wf: BpmnWorkflow, now: datetime | None = None) -> int:
 
 def workflow_status(wf: BpmnWorkflow) -> Status:
     """completed, waiting (for people, timers or events), or error (failed or stuck)."""
-    if wf.get_tasks(state=TaskState.ERROR):
-        return "error"
-    if wf.is_completed():
-        return "completed"
-    if wf.get_tasks(state=TaskState.READY, manual=True) or wf.waiting_events():
-        return "waiting"
-    return "error"
+    return inspect(wf).status
 
 
 def completed_path(wf: BpmnWorkflow) -> list[str]:
@@ -299,6 +295,32 @@ def completed_path(wf: BpmnWorkflow) -> list[str]:
              if getattr(t.task_spec, "bpmn_id", None)]
     tasks.sort(key=lambda t: t.last_state_change)
     return [t.task_spec.bpmn_id for t in tasks]
+
+
+@dataclass(frozen=True)
+class Inspection:
+    """What a service asks of a workflow after a step: its status and ready user tasks from
+    one walk over its tasks (asked one by one, each walks them again)."""
+
+    status: Status
+    #: the READY user tasks, without copies of their data (projection to rows needs none)
+    ready: list[ReadyTask]
+
+
+def inspect(wf: BpmnWorkflow) -> Inspection:
+    """:func:`workflow_status` and :func:`ready_user_tasks` (without data) at once: the same
+    walk as theirs (READY or ERROR tasks, not inside completed subprocesses)."""
+    tasks = wf.get_tasks(state=TaskState.READY | TaskState.ERROR)
+    ready = [t for t in tasks if t.state == TaskState.READY and t.task_spec.manual]
+    if any(t.state == TaskState.ERROR for t in tasks):
+        status: Status = "error"
+    elif wf.is_completed():
+        status = "completed"
+    elif ready or wf.waiting_events():
+        status = "waiting"
+    else:
+        status = "error"
+    return Inspection(status, [_ready_task(t, with_data=False) for t in ready])
 
 
 def end_data(wf: BpmnWorkflow) -> dict[str, Any]:

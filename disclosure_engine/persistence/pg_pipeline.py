@@ -25,6 +25,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import DateTime
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ClauseElement
@@ -70,15 +71,25 @@ class PgStatement:
             if processor is not None:
                 processors[name] = processor
         self._processors = processors
-        columns = list(getattr(statement, "selected_columns", None) or
-                       getattr(statement, "_returning", None) or ())
+        columns = list(getattr(statement, "selected_columns", None) or ())
         self._row = namedtuple("Row", [getattr(c, "key", None) or f"c{i}" for i, c in enumerate(columns)],
                                rename=True) if columns else None
+        #: the columns holding datetimes, made UTC on the way out (as UTCDateTime does)
+        self._datetimes = [i for i, c in enumerate(columns) if _is_datetime_type(getattr(c, "type", None))]
 
     def rows(self, values: list[tuple[Any, ...]]) -> list[Row]:
         make = self._row._make if self._row is not None else tuple
-        return [make(value.astimezone(UTC) if isinstance(value, datetime) and value.tzinfo else value
-                     for value in row) for row in values]
+        if not self._datetimes:
+            return [make(row) for row in values]
+        out = []
+        for row in values:
+            row = list(row)
+            for i in self._datetimes:
+                value = row[i]
+                if value is not None and value.tzinfo is not None:
+                    row[i] = value.astimezone(UTC)
+            out.append(make(row))
+        return out
 
     def params(self, values: Mapping[str, Any]) -> dict[str, Any]:
         params = dict(self._compiled.construct_params(dict(values)))
@@ -86,6 +97,11 @@ class PgStatement:
             if name in params:
                 params[name] = processor(params[name])
         return params
+
+
+def _is_datetime_type(type_: Any) -> bool:
+    impl = getattr(type_, "impl", type_)
+    return isinstance(impl, DateTime)
 
 
 class Pipeline:

@@ -86,8 +86,10 @@ def complete(db: Database, actor: Actor, task_id: int, data: Any, *, now: dateti
         task.completed_by_id, task.draft_data = actor.user_id, None
         if task.assignee_id is None:
             task.assignee_id, task.claimed_at = actor.user_id, now
-        changes = state_changes(instance, wf, now, state_as_text=True)
-        withdrawn, new_rows = task_projection(instance, instance.workflow_key, wf, spec, now, locked.open_rows)
+        seen = runtime.inspect(wf)
+        changes = state_changes(instance, wf, now, state_as_text=True, seen=seen)
+        withdrawn, new_rows = task_projection(instance, instance.workflow_key, wf, spec, now, locked.open_rows,
+                                              ready=seen.ready)
         decision = None
         if task.records_decision:
             if locked.new_decision_id is None:  # the task row said otherwise a moment ago

@@ -46,12 +46,14 @@ def persist(session: Session, instance: ProcessInstance, wf: Any, compiled: Comp
     """Save the workflow state and re-project its tasks through the ORM; returns the newly
     opened task rows. (Task completion, the hot path, writes the same changes in one statement:
     see ``services.completion``.)"""
-    for name, value in state_changes(instance, wf, now).items():
+    seen = runtime.inspect(wf)
+    for name, value in state_changes(instance, wf, now, seen=seen).items():
         setattr(instance, name, value)
     with session.no_autoflush:  # one flush at the end, not one per query
         open_rows = list(session.execute(select(HumanTask).where(
             HumanTask.instance_id == instance.id, HumanTask.status == "open")).scalars())
-    withdrawn, new_rows = task_projection(instance, instance.definition.key, wf, compiled, now, open_rows)
+    withdrawn, new_rows = task_projection(instance, instance.definition.key, wf, compiled, now, open_rows,
+                                          ready=seen.ready)
     for row in withdrawn:
         row.status, row.completed_at = "cancelled", now
     created = [HumanTask(**values) for values in new_rows]
@@ -60,13 +62,16 @@ def persist(session: Session, instance: ProcessInstance, wf: Any, compiled: Comp
     return created
 
 
-def state_changes(instance: Any, wf: Any, now: datetime, *, state_as_text: bool = False) -> dict[str, Any]:
+def state_changes(instance: Any, wf: Any, now: datetime, *, state_as_text: bool = False,
+                  seen: runtime.Inspection | None = None) -> dict[str, Any]:
     """The instance columns that change after an engine step (state, status, next timer...).
 
     ``state_as_text`` gives the state as the JSON text to store, for a writer that binds it as
     text (completion): parsing it only for the driver to serialise it again cost 0.3 ms.
+    ``seen`` is ``runtime.inspect(wf)`` when the caller has it already.
     """
-    status = runtime.workflow_status(wf)
+    seen = seen or runtime.inspect(wf)
+    status = seen.status
     state = runtime.dump_state_text(wf) if state_as_text else runtime.dump_state(wf)
     changes: dict[str, Any] = {
         "state": state, "status": status, "updated_at": now,
@@ -90,21 +95,23 @@ LOST_RACE = "This process was changed by someone else at the same time; reload a
 
 
 def task_projection(instance: Any, workflow_key: str, wf: Any, compiled: CompiledWorkflow, now: datetime,
-                    open_rows: list[Any]) -> tuple[list[Any], list[dict[str, Any]]]:
+                    open_rows: list[Any], *, ready: list[runtime.ReadyTask] | None = None,
+                    ) -> tuple[list[Any], list[dict[str, Any]]]:
     """Make the task rows match the engine's ready user tasks: the open rows the engine has
     withdrawn (e.g. interrupted by a boundary timer), to cancel, and the column values of a new
     row for each newly ready task, with its deadlines from the BPMN.
 
     ``instance`` and ``open_rows`` need only ids (and the rows ``status`` and ``spiff_task_id``):
     ORM objects or plain rows. Open rows already marked otherwise in memory (the task just
-    completed) are left out by their in-memory status.
+    completed) are left out by their in-memory status. ``ready`` is ``runtime.inspect(wf).ready``
+    when the caller has it already.
     """
-    ready = {t.id: t for t in runtime.ready_user_tasks(wf, with_data=False)}
+    ready_now = {t.id: t for t in (ready if ready is not None else runtime.ready_user_tasks(wf, with_data=False))}
     open_rows = [row for row in open_rows if row.status == "open"]
-    withdrawn = [row for row in open_rows if row.spiff_task_id not in ready]
+    withdrawn = [row for row in open_rows if row.spiff_task_id not in ready_now]
     known = {row.spiff_task_id for row in open_rows}
     new_rows: list[dict[str, Any]] = []
-    for task in ready.values():
+    for task in ready_now.values():
         if task.id in known:
             continue
         props = merge(bundle_defaults(compiled.bundle), task.properties)

@@ -115,7 +115,7 @@ def lock_for_task(session: Session, actor: Actor, task_id: int, pipe: Pipeline |
     if target is None:
         raise NotFound(f"Task {task_id} not found")
     latest = (target.latest_id, target.latest_version) if target.latest_id is not None else None
-    task = SimpleNamespace(**{column.name: getattr(target, column.name) for column in _T.columns})
+    task = SimpleNamespace(**target._asdict())  # the row's columns (and the few read with them)
     return LockedTask(instance=instance, case=case, task=task,
                       open_rows=[row for row in task_rows if row.status == "open" and row.id != task_id],
                       latest_decision=latest, new_decision_id=target.new_decision_id,

@@ -29,7 +29,8 @@ class Decision(Base):
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case_record.id"), index=True)
-    process_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), index=True)
+    #: no index of its own: the unique (process_id, version) index leads with it
+    process_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"))
     area_id: Mapped[int] = mapped_column(ForeignKey("area.id"))
     workflow_key: Mapped[str] = mapped_column(String(128))
     task_id: Mapped[int | None] = mapped_column(ForeignKey("human_task.id"))

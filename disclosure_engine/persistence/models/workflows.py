@@ -87,7 +87,8 @@ class HumanTask(Base):
         Index("ix_human_task_escalation", "status", "next_escalation_at"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), index=True)
+    #: no index of its own: the unique (instance_id, spiff_task_id) index leads with it
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"))
     case_id: Mapped[int] = mapped_column(ForeignKey("case_record.id"), index=True)
     area_id: Mapped[int] = mapped_column(ForeignKey("area.id"))
     workflow_key: Mapped[str] = mapped_column(String(128))

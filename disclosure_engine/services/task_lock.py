@@ -2,8 +2,11 @@
 
 1. Lock the task's instance, with the facts of its case and version (one row).
 2. After any wait for that lock, and so seeing the winner's commit: the instance's open task
-   rows and the target task, its latest decision record, and an id allocated for the decision
-   the task records, if it records one.
+   rows and the target task, locked too, its latest decision record, and an id allocated for
+   the decision the task records, if it records one. Locking the task rows here, before the
+   audit head is locked at the write, keeps the order every writer takes them in (task rows,
+   then the head: escalation does the same), so a completion that withdraws a task cannot
+   deadlock with that task's escalation; and a claim committed meanwhile is seen here.
 
 On PostgreSQL both go in one round trip with BEGIN (``persistence.pg_pipeline``): the server
 still runs the second only once the first has its lock, with a snapshot taken then, so it sees
@@ -138,7 +141,8 @@ def _statements(dialect: str) -> tuple[Select[Any], Select[Any]]:
     rows = (select(*_T.c, select(latest.c.id).scalar_subquery().label("latest_id"),
                    select(latest.c.version).scalar_subquery().label("latest_version"),
                    allocate.label("new_decision_id"))
-            .where(_T.c.instance_id == owner, or_(_T.c.status == "open", _T.c.id == bindparam("task_id"))))
+            .where(_T.c.instance_id == owner, or_(_T.c.status == "open", _T.c.id == bindparam("task_id")))
+            .with_for_update(of=_T))
     return lock, rows
 
 

@@ -91,31 +91,36 @@ def test_a_failed_completion_returns_an_ordinary_connection_to_the_pool(db, star
 
 
 def test_a_write_refused_by_its_guard_keeps_nothing_and_the_transaction_is_undone(db, started, monkeypatch):
-    """The write goes with COMMIT in one round trip: when its guard refuses (the task was
-    claimed by someone else meanwhile) the COMMIT must not run. Nothing of the completion is
-    kept, and the instance is not left locked (a later completion by the claimer succeeds)."""
+    """The write goes with COMMIT in one round trip, guarded on the instance's version. When
+    the guard refuses (here the version read is made stale, as a write slipping past the lock
+    would make it), the COMMIT must not run: nothing of the completion is kept, the caller gets
+    a Conflict, and the instance is not left locked (a second attempt succeeds)."""
+    import dataclasses
+
+    from disclosure_engine.services import task_lock
+
     officer, _case, process = started
-    claimer = make_actor(db, "claimer.kent", "officer")
     task_id = process["open_tasks"][0]["id"]
     with db.transaction() as session:
         version = session.get(ProcessInstance, process["id"]).lock_version
-    real_validate = completion.validate_submission
+    before = audit.chain_head(db)["seq"]
+    real_lock = task_lock.lock_for_task
 
-    def claim_meanwhile(schema, data):
-        other = threading.Thread(target=tasks.claim, args=(db, claimer, task_id))
-        other.start()
-        other.join(timeout=30)
-        return real_validate(schema, data)
+    def stale_version(*args, **kwargs):
+        locked = real_lock(*args, **kwargs)
+        locked.instance = dataclasses.replace(locked.instance, lock_version=locked.instance.lock_version - 1)
+        return locked
 
-    monkeypatch.setattr(completion, "validate_submission", claim_meanwhile)
+    monkeypatch.setattr(completion, "lock_for_task", stale_version)
     with pytest.raises(Conflict):
         tasks.complete(db, officer, task_id, {"serious_harm_risk": "yes", "serious_harm_reasons": REASON})
-    monkeypatch.setattr(completion, "validate_submission", real_validate)
+    monkeypatch.setattr(completion, "lock_for_task", real_lock)
     with db.transaction() as session:
         assert session.get(ProcessInstance, process["id"]).lock_version == version
         assert session.get(HumanTask, task_id).status == "open"
         assert session.execute(select(Decision)).all() == []
-    done = tasks.complete(db, claimer, task_id, {"serious_harm_risk": "yes", "serious_harm_reasons": REASON})
+    assert audit.chain_head(db)["seq"] == before
+    done = tasks.complete(db, officer, task_id, {"serious_harm_risk": "yes", "serious_harm_reasons": REASON})
     assert done["task"]["status"] == "completed"
     assert audit.verify_chain(db).ok
 

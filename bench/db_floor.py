@@ -2,9 +2,10 @@
 makes, sent by raw psycopg with no ORM, no engine and the writes pipelined into one round trip.
 
 What a completion must make durable (and so what no implementation can skip): lock the
-instance, read its task rows, lock the audit chain's head, then update the instance state
+instance and its task rows, read the audit chain's head, then update the instance state
 (about 11 KB) and the task row, insert the decision record and three audit events, move the
-head, commit. Round trips: [BEGIN + lock], [task rows], [head lock], [writes + COMMIT].
+head, commit. Round trips, as the product sends them: [BEGIN + lock + task rows + head],
+[writes + COMMIT].
 
 Used by ``engine_overhead.py --floor``; PostgreSQL only.
 """
@@ -22,8 +23,9 @@ FROM process_instance pi JOIN case_record c ON c.id = pi.case_id
 WHERE pi.id = (SELECT instance_id FROM human_task WHERE id = %s) FOR UPDATE OF pi"""
 TASKS = """SELECT ht.*, (SELECT d.id FROM decision d WHERE d.process_id = %s ORDER BY d.version DESC LIMIT 1),
        nextval(pg_get_serial_sequence('decision', 'id'))
-FROM human_task ht WHERE ht.instance_id = %s AND (ht.status = 'open' OR ht.id = %s)"""
-HEAD = "SELECT last_seq, last_hash FROM audit_head WHERE id = 1 FOR UPDATE"
+FROM human_task ht WHERE ht.instance_id = (SELECT instance_id FROM human_task WHERE id = %s)
+  AND (ht.status = 'open' OR ht.id = %s) FOR UPDATE OF ht"""
+HEAD = "SELECT last_seq, last_hash FROM audit_head WHERE id = 1"
 UPDATE_INSTANCE = """UPDATE process_instance SET state = %s::json, status = 'completed', next_timer_at = NULL,
   lock_version = lock_version + 1, updated_at = now(), completed_at = now(), end_event = 'end'
 WHERE id = %s AND lock_version = %s"""
@@ -35,7 +37,7 @@ INSERT_DECISION = """INSERT INTO decision (id, case_id, process_id, area_id, wor
   %s::json, %s, 'bench.officer', now())"""
 INSERT_EVENTS = """INSERT INTO audit_event (seq, occurred_at, actor_id, actor_name, action, subject_type,
   subject_id, area, detail, prev_hash, hash) VALUES {}"""
-UPDATE_HEAD = "UPDATE audit_head SET last_seq = %s, last_hash = %s WHERE id = 1"
+UPDATE_HEAD = "UPDATE audit_head SET last_seq = %s, last_hash = %s WHERE id = 1 AND last_seq = %s"
 
 
 def floor(url: str, task_ids: list[int], user_id: int, data: dict[str, Any]) -> list[float]:
@@ -47,15 +49,17 @@ def floor(url: str, task_ids: list[int], user_id: int, data: dict[str, Any]) -> 
         for tid in task_ids:
             t0 = time.perf_counter()
             with conn.pipeline():
-                cur.execute("BEGIN")
-                cur.execute(LOCK, (tid,))
-                instance_id, case_id, area_id, version, state, reference, visor = cur.fetchone()
-            cur.execute(TASKS, (instance_id, instance_id, tid))
-            rows = cur.fetchall()
+                conn.execute("BEGIN")
+                locked = conn.execute(LOCK, (tid,))
+                tasks = conn.execute(TASKS, (tid, tid, tid))
+                head = conn.execute(HEAD)
+            instance_id, case_id, area_id, version, state, reference, visor = locked.fetchone()
+            rows = tasks.fetchall()
             decision_id = rows[0][-1]
             state_text = json.dumps(state)
             record = json.dumps({**data, "case_reference": reference, "offender": {"visor_ref": visor}})
-            seq, prev = cur.execute(HEAD).fetchone()
+            seq, prev = head.fetchone()
+            head_was = seq
             events, params = [], []
             for action, subject in (("task.completed", tid), ("decision.recorded", decision_id),
                                     ("process.completed", instance_id)):
@@ -69,7 +73,7 @@ def floor(url: str, task_ids: list[int], user_id: int, data: dict[str, Any]) -> 
                 cur.execute(UPDATE_TASK, (json.dumps(data), user_id, user_id, tid))
                 cur.execute(INSERT_DECISION, (decision_id, case_id, instance_id, area_id, tid, record, user_id))
                 cur.execute(INSERT_EVENTS.format(", ".join(events)), params)
-                cur.execute(UPDATE_HEAD, (seq, prev))
+                cur.execute(UPDATE_HEAD, (seq, prev, head_was))
                 cur.execute("COMMIT")
             times.append(time.perf_counter() - t0)
     return times

@@ -4,7 +4,9 @@ Each event's hash covers a canonical serialisation of every stored field plus th
 event's hash, so altering any field of any row, deleting a row, or truncating the tail (the
 head row remembers the last sequence and hash) is detected by ``verify_chain``.
 Events are appended at commit under the single head row's lock, so concurrent transactions
-queue rather than fork, and hold that lock only for the last moment of their work.
+queue rather than fork, and hold that lock only for the last moment of their work. A caller
+that sends its writes together may chain onto the head as it read it, unlocked, provided its
+write moves the head only if it has not moved since (``chained_writes``, ADR 0004).
 """
 from __future__ import annotations
 

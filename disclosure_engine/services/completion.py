@@ -1,16 +1,18 @@
 """Completing a user task: the product's hot path, one transaction, few round trips.
 
-1. ``task_lock.lock_for_task``: lock the instance (with its case and version), then read its
-   open task rows and its latest decision, allocating the new decision's id in the same query.
+1. ``task_lock.lock_for_task``: lock the instance (with its case and version), then lock and
+   read its open task rows and its latest decision, allocating the new decision's id in the
+   same query; on PostgreSQL, read the audit chain's head too (not locked).
 2. Check the task is open and the actor may do it; validate the submission against the form;
    step the engine (nothing touches the database while it runs).
-3. Lock the audit chain's head and hash the events.
+3. Hash the audit events onto the head (SQLite: lock it first).
 4. Write everything together (``persistence.batch``): the instance's state and version, the
    completed task, withdrawn tasks, new tasks, the decision record, the audit events and the
-   head. On PostgreSQL that is one statement; then COMMIT.
+   head. On PostgreSQL that is one statement, sent with COMMIT.
 
-On PostgreSQL that is three round trips (``persistence.pg_pipeline``): BEGIN with the two
-reads, the head's lock, and the write with COMMIT. Elsewhere each statement goes on its own.
+On PostgreSQL that is two round trips (``persistence.pg_pipeline``): BEGIN with the reads, and
+the write with COMMIT; two more only when another transaction appended to the audit chain in
+between (see ``_write``). Elsewhere each statement goes on its own.
 
 A second concurrent completion of the task waits for the instance lock, then reads the task
 as completed and gets a Conflict. The instance's version column is checked by the write as

@@ -134,3 +134,29 @@ def test_the_write_guard_function_is_installed(db):
             conn.execute(text("SELECT de_guard(false, 'audit_head')"))
         assert getattr(refused.value.orig, "sqlstate", None) == "DE409"
         assert "audit_head" in str(refused.value)
+
+
+def test_pipelined_statements_bind_and_read_values_as_sqlalchemy_does(db):
+    """Statements sent through the pipeline take SQLAlchemy's parameter processing (a naive
+    datetime for a UTC column is refused, JSON is wrapped) and give datetimes back in UTC
+    whatever the server's time zone, as the ORM's UTCDateTime columns do."""
+    if db.dialect != "postgresql":
+        pytest.skip("the pipeline is PostgreSQL's")
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import JSON, bindparam, func
+
+    from disclosure_engine.persistence.models.base import UTCDateTime
+    from disclosure_engine.persistence.pg_pipeline import PgStatement, pipelined
+
+    dialect = db.engine.dialect
+    zone = PgStatement(select(func.set_config("TimeZone", "Europe/London", True)), dialect)
+    echo = PgStatement(select(bindparam("at", type_=UTCDateTime).label("at"),
+                              bindparam("doc", type_=JSON).label("doc")), dialect)
+    with pytest.raises(ValueError):
+        echo.params({"at": datetime(2026, 7, 1, 12, 0), "doc": {}})
+    summer = datetime(2026, 7, 1, 12, 0, tzinfo=UTC)
+    with db.transaction() as session, pipelined(session) as pipe:
+        _, (row,) = pipe.run((zone, {}), (echo, {"at": summer, "doc": {"b": [1, 2], "a": "x"}}))
+    assert row.at == summer and row.at.utcoffset() == timedelta(0)
+    assert row.doc == {"b": [1, 2], "a": "x"}

@@ -37,7 +37,6 @@ from sqlalchemy.sql.dml import Insert, Update, UpdateBase
 from disclosure_engine.persistence.pg_pipeline import GUARD_SQLSTATE, PgStatement, Pipeline
 
 
-
 class WriteBatch:
     """``guards`` (UPDATEs that must each match exactly one row: version and state checks, by
     name), ``others``, and ``returning`` (single-row INSERTs with the same ``.returning(...)``

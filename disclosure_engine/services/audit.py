@@ -26,13 +26,13 @@ from sqlalchemy.sql.dml import UpdateBase
 from disclosure_engine.domain.errors import Forbidden
 from disclosure_engine.domain.roles import AUDIT_ROLES, Actor
 from disclosure_engine.persistence.db import Database
-from disclosure_engine.persistence.pg_pipeline import COMMITTED
 from disclosure_engine.persistence.models import (
     GENESIS_HASH,
     AuditEvent,
     AuditHead,
     utcnow,
 )
+from disclosure_engine.persistence.pg_pipeline import COMMITTED
 
 #: the stored fields an event's hash covers, in the order they are written
 HASHED_FIELDS = ("seq", "occurred_at", "actor_id", "actor_name", "action", "subject_type", "subject_id",

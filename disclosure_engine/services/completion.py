@@ -35,13 +35,13 @@ from disclosure_engine.domain.roles import Actor, Role
 from disclosure_engine.engine import runtime
 from disclosure_engine.persistence.batch import WriteBatch
 from disclosure_engine.persistence.db import Database
-from disclosure_engine.persistence.pg_pipeline import GuardFailed, PgStatement, Pipeline, pipelined
 from disclosure_engine.persistence.models import (
     Decision,
     HumanTask,
     ProcessInstance,
     utcnow,
 )
+from disclosure_engine.persistence.pg_pipeline import GuardFailed, PgStatement, Pipeline, pipelined
 from disclosure_engine.services import audit
 from disclosure_engine.services.decisions import audit_recorded, decision_row
 from disclosure_engine.services.instances import (

@@ -32,7 +32,6 @@ from sqlalchemy.orm import Session
 from disclosure_engine.domain.errors import NotFound
 from disclosure_engine.domain.roles import Actor
 from disclosure_engine.persistence.batch import id_allocation
-from disclosure_engine.persistence.pg_pipeline import PgStatement, Pipeline
 from disclosure_engine.persistence.models import (
     Case,
     Decision,
@@ -40,6 +39,7 @@ from disclosure_engine.persistence.models import (
     ProcessDefinition,
     ProcessInstance,
 )
+from disclosure_engine.persistence.pg_pipeline import PgStatement, Pipeline
 from disclosure_engine.services import audit
 from disclosure_engine.services.access import area_slug, require_case_role
 

@@ -160,3 +160,32 @@ def test_pipelined_statements_bind_and_read_values_as_sqlalchemy_does(db):
         _, (row,) = pipe.run((zone, {}), (echo, {"at": summer, "doc": {"b": [1, 2], "a": "x"}}))
     assert row.at == summer and row.at.utcoffset() == timedelta(0)
     assert row.doc == {"b": [1, 2], "a": "x"}
+
+
+def test_without_a_pipeline_postgresql_completes_and_guards_the_same_way(db, started, monkeypatch):
+    """The statement-by-statement path also runs on PostgreSQL (a transaction that has already
+    sent statements gets no pipeline): the same write, guarded the same way."""
+    import contextlib
+    import dataclasses
+
+    from disclosure_engine.services import task_lock
+
+    officer, _case, process = started
+    task_id = process["open_tasks"][0]["id"]
+    monkeypatch.setattr(completion, "pipelined", lambda session: contextlib.nullcontext(None))
+    real_lock = task_lock.lock_for_task
+
+    def stale_version(*args, **kwargs):
+        locked = real_lock(*args, **kwargs)
+        locked.instance = dataclasses.replace(locked.instance, lock_version=locked.instance.lock_version - 1)
+        return locked
+
+    monkeypatch.setattr(completion, "lock_for_task", stale_version)
+    with pytest.raises(Conflict):
+        tasks.complete(db, officer, task_id, {"serious_harm_risk": "yes", "serious_harm_reasons": REASON})
+    monkeypatch.setattr(completion, "lock_for_task", real_lock)
+    done = tasks.complete(db, officer, task_id, {"serious_harm_risk": "yes", "serious_harm_reasons": REASON})
+    assert done["task"]["status"] == "completed"
+    with db.transaction() as session:
+        assert session.get(HumanTask, task_id).completed_by_id == officer.user_id
+    assert audit.verify_chain(db).ok

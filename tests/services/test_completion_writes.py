@@ -12,7 +12,6 @@ from disclosure_engine.persistence.batch import WriteBatch
 from disclosure_engine.persistence.models import (
     Decision,
     HumanTask,
-    ProcessInstance,
     User,
 )
 from disclosure_engine.services import audit, cases, completion, processes, tasks

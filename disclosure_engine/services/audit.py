@@ -107,23 +107,15 @@ def write_pending(session: Session) -> None:
     """
     events = take_pending(session)
     if events:
-        head = session.execute(LOCK_HEAD).one()
-        seq, last_hash = _chain(events, (head[0], head[1]))
+        seq, last_hash = _chain(events, lock_head(session))
         session.execute(insert(AuditEvent.__table__), events)
         session.execute(_MOVE_HEAD, {"head_seq": seq, "head_hash": last_hash})
 
 
-def pending_writes(session: Session) -> tuple[list[UpdateBase], dict[str, Any]]:
-    """Lock the head, chain the events recorded so far, and return statements that store them
-    (the inserts, then move the head) with their parameters, for a caller that sends its writes
-    together (see ``persistence.batch``); ([], {}) when nothing was recorded. Events recorded
-    after this call are not lost: they are written at commit as usual."""
-    events = take_pending(session)
-    if not events:
-        return [], {}
-    head = session.execute(LOCK_HEAD).one()
-    inserts, move_head, params = chained_writes(session.get_bind().dialect.name, events, (head[0], head[1]))
-    return [*inserts, move_head], params
+def lock_head(session: Session) -> tuple[int, str]:
+    """Lock the chain's head row for the rest of the transaction: its (last_seq, last_hash)."""
+    seq, last_hash = session.execute(LOCK_HEAD).one()
+    return seq, last_hash
 
 
 def take_pending(session: Session) -> list[dict[str, Any]]:
@@ -184,7 +176,7 @@ _MOVE_HEAD_IF_UNMOVED = _MOVE_HEAD.where(
 _STORED = (*HASHED_FIELDS, "hash")
 _RECORDS = func.json_populate_recordset(literal_column("NULL::audit_event"),
                                         bindparam("events", type_=JSON())).table_valued(*_STORED)
-#: the events of ``pending_writes`` as one JSON parameter, on PostgreSQL
+#: the events of ``chained_writes`` as one JSON parameter, on PostgreSQL
 _EVENTS_FROM_JSON = insert(_EVENTS).from_select(list(_STORED), select(*(_RECORDS.c[name] for name in _STORED)))
 
 

@@ -144,8 +144,7 @@ def _write(session: Session, pipe: Pipeline | None, locked: LockedTask, actor: A
              len(new_rows), tuple(decision) if decision is not None else ())
     events = audit.take_pending(session)
     if pipe is None:
-        head = session.execute(audit.LOCK_HEAD).one() if events else None
-        inserts, move_head, chain = audit.chained_writes(dialect.name, events, (head[0], head[1])) if head else ([], None, {})
+        inserts, move_head, chain = audit.chained_writes(dialect.name, events, audit.lock_head(session))
         ids = _batch(*shape, tuple(inserts), move_head).run(session, {**params, **chain})
         if ids is None:
             raise Conflict(LOST_RACE)

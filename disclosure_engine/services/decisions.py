@@ -179,10 +179,15 @@ def decision_log(db: Database, actor: Actor, *, limit: int = 50, offset: int = 0
         if with_total:  # counted up to TOTAL_CAP + 1 rows: the scan stops early on large logs
             total = session.execute(select(func.count()).select_from(
                 q.with_only_columns(Decision.id).order_by(None).limit(TOTAL_CAP + 1).subquery())).scalar_one()
-        rows = session.execute(q.order_by(Decision.decided_at.desc(), Decision.id.desc())
-                               .limit(limit).offset(offset)).scalars()
+        rows = list(session.execute(q.order_by(Decision.decided_at.desc(), Decision.id.desc())
+                                    .limit(limit).offset(offset)).scalars())
+        superseded: set[int] = set()
+        if not filters["current_only"] and rows:  # which of these a newer version corrects
+            superseded = set(session.execute(select(Decision.supersedes_id).where(
+                Decision.supersedes_id.in_([d.id for d in rows]))).scalars())
         capped = total is not None and total > TOTAL_CAP
-        return {"items": [decision_view(d) for d in rows], "total": TOTAL_CAP if capped else total,
+        return {"items": [decision_view(d, current=d.id not in superseded) for d in rows],
+                "total": TOTAL_CAP if capped else total,
                 "total_capped": capped, "limit": limit, "offset": offset}
 
 
@@ -214,11 +219,16 @@ def _log_query(session: Session, actor: Actor, **f: Any) -> Any:
         q = q.where(Decision.process_id == f["process_id"])
     if f.get("max_id") is not None:  # exports: a fixed snapshot of an append-only table
         q = q.where(Decision.id <= f["max_id"])
-    if f.get("date_from"):
-        q = q.where(Decision.decided_at >= datetime.combine(f["date_from"], time.min, tzinfo=timezone.utc))
-    if f.get("date_to"):
-        end = datetime.combine(f["date_to"], time.min, tzinfo=timezone.utc) + timedelta(days=1)
-        q = q.where(Decision.decided_at < end)
+    # a date is a whole UTC day; a datetime (aware) is that instant
+    start, stop = f.get("date_from"), f.get("date_to")
+    if isinstance(start, datetime):
+        q = q.where(Decision.decided_at >= start)
+    elif start:
+        q = q.where(Decision.decided_at >= datetime.combine(start, time.min, tzinfo=timezone.utc))
+    if isinstance(stop, datetime):
+        q = q.where(Decision.decided_at <= stop)
+    elif stop:
+        q = q.where(Decision.decided_at < datetime.combine(stop, time.min, tzinfo=timezone.utc) + timedelta(days=1))
     if f.get("current_only"):
         newer = aliased(Decision)
         cond = newer.supersedes_id == Decision.id

@@ -93,11 +93,15 @@ class DecisionExport:
 
 
 def export_decisions(db: Database, actor: Actor, *, justification: str | None,
-                     source: str | None = None, batch: int = 1000, **filters: Any) -> DecisionExport:
+                     source: str | None = None, batch: int = 1000, justification_required: bool = True,
+                     **filters: Any) -> DecisionExport:
     """Check, count and audit an export of the decision log; stream it with ``.chunks()``.
 
     ``filters`` are those of :func:`decisions.decision_log`. Raises Forbidden for roles that
-    may not export and ValidationFailed when the justification is missing or a placeholder.
+    may not export and ValidationFailed when the justification is a placeholder, or missing
+    while ``justification_required`` (the web page always requires one; an API client that
+    gives none is recorded as having given none, ``justification_given: false``, so an
+    auditor can follow it up).
     """
     unknown = set(filters) - set(LOG_FILTERS)
     if unknown:
@@ -106,19 +110,20 @@ def export_decisions(db: Database, actor: Actor, *, justification: str | None,
     require_case_role(actor)
     if not actor.has_role(*EXPORTER_ROLES):
         raise Forbidden("Only chairs, managers, auditors and administrators may export the decision log")
-    problem = reason_problem(justification)
-    if problem:
-        raise ValidationFailed("Give the reason for this export", {"justification": [problem]})
-    assert justification is not None
+    given = bool(justification and justification.strip())
+    if given or justification_required:
+        problem = reason_problem(justification)
+        if problem:
+            raise ValidationFailed("Give the reason for this export", {"justification": [problem]})
     with db.transaction() as session:
         max_id = session.execute(select(func.max(Decision.id))).scalar() or 0
         q = log_query(session, actor, **filters, max_id=max_id)
         count = session.execute(select(func.count()).select_from(
             q.with_only_columns(Decision.id).subquery())).scalar_one()
         audit.record(session, actor, "decisions.exported", "decision_log", "csv", source=source,
-                     justification=justification.strip(),
+                     justification=justification.strip() if given and justification else None,
                      detail={"filters": _jsonable_filters(filters), "rows": count, "up_to_decision_id": max_id,
-                             "format": "csv"})
+                             "format": "csv", "justification_given": given})
     return DecisionExport(db=db, actor=actor, filters=dict(filters), max_id=max_id, count=count, batch=batch)
 
 

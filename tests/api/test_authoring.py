@@ -85,7 +85,7 @@ def test_draft_cycle_create_save_validate_diff_deploy_delete(clients):
     deployed = policy.post(f"{d}/deploy", json={"note": "Chair sign-off within 4 days"})
     assert deployed.status_code == 201 and deployed.get_json()["version"] == 2
     again = policy.post(f"{d}/deploy", json={"note": "again"})
-    assert again.status_code == 200 and again.get_json() == {**deployed.get_json(), "created": False}
+    assert again.status_code == 201 and again.get_json() == {**deployed.get_json(), "created": False}
     assert _versions(policy)[KEY] == [1, 2]
     assert _delete(policy, d).status_code == 204
     assert_error(policy.get(d), 404)

@@ -170,7 +170,12 @@ def test_inbox_scopes_and_task_detail_with_form(clients, kent_case):
     assert set(available) == {"items", "total", "limit", "offset"} and available["total"] == 1
     item = available["items"][0]
     assert TASK_KEYS <= set(item) and item["area"] == "kent" and item["assignee"] is None
-    assert officer.get("/api/v1/tasks").get_json()["items"] == []  # scope=mine by default
+    assert officer.get("/api/v1/tasks?scope=mine").get_json()["items"] == []
+    # no scope is everything I may see: the task a new case opened is found by its case id
+    found = officer.get(f"/api/v1/tasks?case_id={kent_case['id']}").get_json()["items"]
+    assert [t["id"] for t in found] == [item["id"]]
+    blank = officer.get("/api/v1/tasks?case_id=&overdue=&area=").get_json()  # blank filters: none
+    assert blank["total"] == 1
     detail = officer.get(f"/api/v1/tasks/{item['id']}").get_json()
     assert TASK_KEYS | {"form", "data"} <= set(detail)
     assert detail["form"]["type"] == "object" and detail["data"] == {}
@@ -287,6 +292,15 @@ def test_decision_log_filters(clients, decided):
     assert_error(manager.get("/api/v1/decisions?outcome=maybe"), 422)
     assert "from" in assert_error(manager.get("/api/v1/decisions?from=2026-02-01&to=2026-01-01"), 422)["errors"]
     assert_error(manager.get("/api/v1/decisions?from=yesterday"), 422)
+    assert_error(manager.get("/api/v1/decisions?from=2026-01-01T09:00:00"), 422)  # an instant needs its offset
+    # blank filters are no filters; instants (ISO 8601 with an offset) bound to the moment
+    assert manager.get("/api/v1/decisions?area=&outcome=&from=&to=").get_json()["total"] == 1
+    decided_at = page["items"][0]["decided_at"]
+    instant = decided_at.replace("+00:00", "Z")
+    assert manager.get(f"/api/v1/decisions?from={instant}&to={instant}").get_json()["total"] == 1
+    later = "2999-01-01T00:00:00%2B01:00"  # +01:00, escaped as a query string needs it
+    assert manager.get(f"/api/v1/decisions?from={later}").get_json()["total"] == 0
+    assert manager.get(f"/api/v1/decisions?to={later}").get_json()["total"] == 1
 
 
 def test_decision_area_isolation(clients, decided):
@@ -311,7 +325,9 @@ def test_supersede_makes_a_new_version(clients, decided):
     assert_error(manager.post(url, json={"changes": {"legal_basis": "csods"}, "reason": reason}), 409)
     log = manager.get("/api/v1/decisions").get_json()
     assert [d["id"] for d in log["items"]] == [new["id"]]
-    assert manager.get("/api/v1/decisions?include_superseded=true").get_json()["total"] == 2
+    both = manager.get("/api/v1/decisions?include_superseded=true").get_json()
+    assert both["total"] == 2
+    assert {d["id"]: d["current"] for d in both["items"]} == {new["id"]: True, decided["decision_id"]: False}
 
 
 # -- audit ----------------------------------------------------------------------------------------
@@ -375,7 +391,7 @@ def test_deploy_requires_policy_validates_and_diffs(clients):
                                          content_type="multipart/form-data"), 403)
     same = policy.post("/api/v1/workflows", data={"files": files, "note": "same again"},
                        content_type="multipart/form-data")
-    assert same.status_code == 200 and same.get_json()["created"] is False and same.get_json()["version"] == 1
+    assert same.status_code == 201 and same.get_json()["created"] is False and same.get_json()["version"] == 1
     changed = []
     for fh, name in _bundle():
         content = fh.getvalue()
@@ -462,6 +478,12 @@ def test_openapi_document_and_docs_page(app):
     }
     have = {(p, m) for p, item in spec["paths"].items() for m in item if m != "parameters"}
     assert expected <= have
+    # every documented filter is in the document (a client generator sees them all)
+    log_params = {(p["in"], p["name"]) for p in spec["paths"]["/api/v1/decisions"]["get"]["parameters"]}
+    assert {("query", name) for name in ("area", "outcome", "from", "to", "format", "justification")} <= log_params
+    assert ("header", "X-Justification") in log_params
+    task_params = {p["name"] for p in spec["paths"]["/api/v1/tasks"]["get"]["parameters"]}
+    assert {"scope", "status", "overdue", "case_id"} <= task_params
     assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
     assert set(spec["components"]["schemas"]["Error"]["properties"]) == {"message", "errors"}
     page = client.get("/api/v1/docs")

@@ -48,13 +48,28 @@ def test_csv_export_header_justification_filters_and_scope(clients, decided, db)
     assert {"area": "kent", "presumption_applied": True, "current_only": True} in [e["detail"]["filters"] for e in events]
 
 
-def test_csv_export_needs_a_justification_and_an_exporting_role(clients, decided, db):
-    for url in ("/api/v1/decisions?format=csv", "/api/v1/decisions?format=csv&justification=n/a"):
+def test_csv_export_refuses_a_placeholder_reason_and_non_exporting_roles(clients, decided, db):
+    for url in ("/api/v1/decisions?format=csv&justification=n/a", "/api/v1/decisions?format=csv&justification=tbc"):
         resp = clients["manager"].get(url)
         assert resp.status_code == 422 and "justification" in resp.get_json()["errors"]
+    headers = {"X-Justification": "n/a"}
+    assert clients["manager"].get("/api/v1/decisions?format=csv", headers=headers).status_code == 422
     assert clients["officer"].get(f"/api/v1/decisions?format=csv&justification={JUSTIFICATION}").status_code == 403
     assert clients["anonymous"].get(f"/api/v1/decisions?format=csv&justification={JUSTIFICATION}").status_code == 401
     assert audit.list_events(db, SYSTEM, action="decisions.exported") == []
+
+
+def test_csv_export_without_a_reason_is_streamed_and_audited_as_given_none(clients, decided, db):
+    """The contract's plain ``format=csv`` works for an API client; the auditors see that no
+    reason was given (the web page always asks for one)."""
+    resp = clients["manager"].get("/api/v1/decisions?format=csv&area=")
+    assert resp.status_code == 200 and resp.mimetype == "text/csv" and len(_rows(resp)) == 1
+    (event,) = audit.list_events(db, SYSTEM, action="decisions.exported")
+    assert event["justification"] is None and event["detail"]["justification_given"] is False
+    given = clients["manager"].get("/api/v1/decisions?format=csv", headers={"X-Justification": JUSTIFICATION})
+    assert given.status_code == 200
+    latest = audit.list_events(db, SYSTEM, action="decisions.exported")[0]
+    assert latest["justification"] == JUSTIFICATION and latest["detail"]["justification_given"] is True
 
 
 def test_csv_cells_neutralise_formulas():

@@ -79,8 +79,8 @@ def test_policy_changes_a_deadline_deploys_and_migrates(browser, policy_server):
     csp: list[str] = []
     page.on("console", lambda m: csp.append(m.text) if "Content Security Policy" in m.text else None)
     page.goto("/sign-in")
-    page.get_by_label("Username", exact=True).fill("policy.lead")
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_label("Username").fill("policy.lead")
+    page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_load_state()
 

@@ -120,7 +120,7 @@ def deploy_draft(body: dict[str, Any], draft_id: int) -> Any:
     """
     result = drafts.deploy_draft(db(), current_actor(), draft_id, _settings(), note=body["note"])
     return ({"key": result.key, "version": result.version, "content_hash": result.content_hash,
-             "created": result.created}, 201 if result.created else 200)
+             "created": result.created}, 201)
 
 
 def draft_diff_view(result: dict[str, Any]) -> dict[str, Any]:

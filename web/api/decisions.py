@@ -22,32 +22,34 @@ CSV_DOC = {"responses": {"200": {
                 "X-Export-Rows": {"schema": {"type": "integer"}, "description": "Rows in the CSV (CSV only)"}},
     "content": {"application/json": {"schema": s.DecisionPage},
                 "text/csv": {"schema": {"type": "string"}}},
-}}, "parameters": [{"in": "header", "name": "X-Justification", "required": False,
-                    "schema": {"type": "string", "maxLength": 2000},
-                    "description": "Why you export (format=csv); alternative to ?justification="}]}
+}}}
 
 
 @blp.route("", methods=["GET"])
 @blp.arguments(s.DecisionQuery, location="query", as_kwargs=True)
+@blp.arguments(s.ExportHeaders, location="headers", as_kwargs=True)
 @blp.response(200, s.DecisionPage)
 @blp.doc(**CSV_DOC)
 @blp.errors(401, 403, 422)
 def list_decisions(format: str = "json", justification: str | None = None, include_superseded: bool = False,
-                   limit: int = 50, offset: int = 0, **filters: Any) -> Any:
+                   limit: int = 50, offset: int = 0, header_justification: str | None = None,
+                   **filters: Any) -> Any:
     """The decision log, newest first, within my areas
 
-    Filters combine (AND). ``format=csv`` streams every matching row (no paging) as
-    ``text/csv``; it needs a justification (``justification`` parameter or ``X-Justification``
-    header, at least 20 characters) and is audited as ``decisions.exported`` with the filters
-    and the row count before the first row is sent. Exports are for chairs, managers,
-    auditors and administrators.
+    Filters combine (AND); an empty filter (``?area=``) is no filter. ``from``/``to`` take a
+    day (YYYY-MM-DD, UTC) or an ISO 8601 date-time with an offset. ``format=csv`` streams every
+    matching row (no paging) as ``text/csv``, audited as ``decisions.exported`` with the
+    filters, the row count and the justification (``justification`` parameter or
+    ``X-Justification`` header: when given, at least 20 characters and not a placeholder; when
+    not, the event says ``justification_given: false``) before the first row is sent. Exports
+    are for chairs, managers, auditors and administrators.
     """
     actor = current_actor()
     filters["current_only"] = not include_superseded
     if format == "csv":
-        reason = justification or request.headers.get("X-Justification")
+        reason = justification or header_justification
         export = exports.export_decisions(db(), actor, justification=reason, source=request.remote_addr,
-                                          **filters)
+                                          justification_required=False, **filters)
         return Response(export.chunks(), status=200, mimetype="text/csv", headers={
             "Content-Disposition": f'attachment; filename="{export.filename()}"',
             "X-Export-Rows": str(export.count), "Cache-Control": "no-store",

@@ -8,6 +8,8 @@ validator (``disclosure_engine.domain.cases``) decides validity and words the fi
 """
 from __future__ import annotations
 
+from datetime import date, datetime, timezone
+
 import marshmallow as ma
 from marshmallow import fields as f
 from marshmallow import validate as v
@@ -31,9 +33,42 @@ class Schema(ma.Schema):
         unknown = ma.RAISE
 
 
+# -- queries ----------------------------------------------------------------------------------
+
+class QuerySchema(Schema):
+    """Query parameters: an empty value (``?area=&outcome=``, as a form with blank filters
+    sends them) means the filter is not given, not an invalid value."""
+
+    @ma.pre_load
+    def _drop_blanks(self, data: object, **_: object) -> object:
+        if hasattr(data, "items"):
+            return {key: value for key, value in data.items() if value != ""}  # type: ignore[union-attr]
+        return data
+
+
+class DayOrInstant(f.Field):
+    """``YYYY-MM-DD`` (a whole UTC day) or an ISO 8601 date-time with an offset (that instant)."""
+
+    default_error_messages = {"invalid": "Not a valid date (YYYY-MM-DD) or date-time (ISO 8601 with an offset)."}
+
+    def _deserialize(self, value: object, attr: object, data: object, **kwargs: object) -> object:
+        if not isinstance(value, str):
+            raise self.make_error("invalid")
+        text = value.strip()
+        try:
+            if len(text) == 10:
+                return date.fromisoformat(text)
+            moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+        except ValueError:
+            raise self.make_error("invalid") from None
+        if moment.tzinfo is None:
+            raise self.make_error("invalid")
+        return moment.astimezone(timezone.utc)
+
+
 # -- pagination -------------------------------------------------------------------------------
 
-class PageQuery(Schema):
+class PageQuery(QuerySchema):
     limit = f.Integer(load_default=50, validate=v.Range(1, 200),
                       metadata={"description": "Page size (1-200)"})
     offset = f.Integer(load_default=0, validate=v.Range(0, 10_000_000),
@@ -216,9 +251,9 @@ class ProcessOut(ProcessSummary):
 # -- tasks ------------------------------------------------------------------------------------
 
 class TaskQuery(PageQuery):
-    scope = f.String(load_default="mine", validate=v.OneOf(SCOPES),
+    scope = f.String(load_default="all", validate=v.OneOf(SCOPES),
                      metadata={"description": "mine: held by me; available: unclaimed for my roles; "
-                                              "all: everything I may see"})
+                                              "all (the default): everything I may see"})
     status = f.String(load_default="open", validate=v.OneOf(("open", "completed", "cancelled")))
     overdue = f.Boolean(metadata={"description": "true: past due; false: not past due"})
     case_id = f.Integer(validate=v.Range(1, 2**31 - 1))
@@ -305,8 +340,12 @@ class DecisionQuery(PageQuery):
     limit = f.Integer(load_default=50, validate=v.Range(1, 500), metadata={"description": "Page size (1-500)"})
     area = f.String(validate=v.OneOf(AREA_SLUGS))
     outcome = f.String(validate=v.OneOf(DECISION_OUTCOMES))
-    date_from = f.Date(data_key="from", metadata={"description": "Decided on or after (YYYY-MM-DD, UTC)"})
-    date_to = f.Date(data_key="to", metadata={"description": "Decided on or before (YYYY-MM-DD, UTC)"})
+    date_from = DayOrInstant(data_key="from", metadata={
+        "type": "string", "description": "Decided on or after: a day (YYYY-MM-DD, UTC, from its start) "
+                                         "or an instant (ISO 8601 date-time with an offset)"})
+    date_to = DayOrInstant(data_key="to", metadata={
+        "type": "string", "description": "Decided on or before: a day (YYYY-MM-DD, UTC, to its end) "
+                                         "or an instant (ISO 8601 date-time with an offset)"})
     workflow = f.String(validate=v.Length(1, 128))
     officer = f.String(validate=v.Length(1, 64), metadata={"description": "Username who decided"})
     presumption_applied = f.Boolean()
@@ -317,15 +356,33 @@ class DecisionQuery(PageQuery):
                                    metadata={"description": "Also list versions that were corrected"})
     format = f.String(load_default="json", validate=v.OneOf(("json", "csv")),
                       metadata={"description": "csv: stream every matching row as text/csv "
-                                               "(needs a justification; audited)"})
+                                               "(audited, with the justification if one is given)"})
     justification = f.String(validate=v.Length(1, 2000),
                              metadata={"description": "Why you export (format=csv); or the "
                                                       "X-Justification header"})
 
     @ma.validates_schema
     def _range(self, data: dict, **_: object) -> None:
-        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and _instant(start, end=False) > _instant(end, end=True):
             raise ma.ValidationError("The start date must be on or before the end date", "from")
+
+
+def _instant(value: date | datetime, *, end: bool) -> datetime:
+    if isinstance(value, datetime):
+        return value
+    start = datetime.combine(value, datetime.min.time(), tzinfo=timezone.utc)
+    return start.replace(hour=23, minute=59, second=59, microsecond=999999) if end else start
+
+
+class ExportHeaders(ma.Schema):
+    """The one request header the decision log reads (every other header is left alone)."""
+
+    class Meta:
+        unknown = ma.EXCLUDE
+
+    header_justification = f.String(data_key="X-Justification", validate=v.Length(1, 2000), metadata={
+        "description": "Why you export (format=csv); alternative to ?justification="})
 
 
 class DecisionPage(PageMeta):
@@ -341,7 +398,7 @@ class SupersedeIn(Schema):
 
 # -- audit ------------------------------------------------------------------------------------
 
-class AuditQuery(Schema):
+class AuditQuery(QuerySchema):
     subject = f.String(validate=v.Length(1, 100),
                        metadata={"description": "TYPE:ID, e.g. case:12 (same as subject_type + subject_id)"})
     subject_type = f.String(validate=v.Length(1, 32))
@@ -414,7 +471,7 @@ class DeployOut(Schema):
     created = f.Boolean(metadata={"description": "False when identical content was already deployed"})
 
 
-class DiffQuery(Schema):
+class DiffQuery(QuerySchema):
     from_version = f.Integer(data_key="from", required=True, validate=v.Range(1, 1_000_000))
     to_version = f.Integer(data_key="to", required=True, validate=v.Range(1, 1_000_000))
 

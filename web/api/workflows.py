@@ -84,7 +84,9 @@ def deploy() -> Any:
         raise ValidationFailed("The workflow was not deployed: fix these problems", exc.errors) from None
     body = {"key": result.key, "version": result.version, "content_hash": result.content_hash,
             "created": result.created}
-    return body, 201 if result.created else 200
+    # 201 either way: the version named in the reply exists; ``created`` says whether this
+    # request made it (identical content already deployed is not deployed twice)
+    return body, 201
 
 
 @blp.route("/<string:key>/versions/<int(max=2147483647):version>", methods=["GET"])

@@ -40,13 +40,6 @@ def process_defaults_of(process: etree._Element | None) -> dict[str, str]:
     return {k: v for k, v in own_properties(process).items() if k in DEADLINE_PROPS and v != ""}
 
 
-def enclosing_process(node: etree._Element) -> etree._Element | None:
-    for ancestor in node.iterancestors():
-        if ancestor.tag == f"{{{BPMN_NS}}}process":
-            return ancestor
-    return None
-
-
 def merge(defaults: Mapping[str, str], task: Mapping[str, str]) -> dict[str, str]:
     """The task's properties with the process defaults filled in (deadline properties only)."""
     merged = dict(defaults)

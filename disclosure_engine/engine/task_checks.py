@@ -57,7 +57,7 @@ def _task_messages(compiled: CompiledWorkflow, process_file: str | None, spec: o
     try:
         plan = due_at_for(merged, LINT_NOW)
     except ValidationFailed as exc:
-        yield "; ".join(m for messages in exc.errors.values() for m in messages) or exc.message
+        yield task_rules.refusal(exc)
         return
     if plan.due_at is None:
         yield f"{kind} has no due period (property due_period, e.g. P10D, or due_working_days)"

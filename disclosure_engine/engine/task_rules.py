@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from disclosure_engine.domain.errors import ValidationFailed
 from disclosure_engine.domain.roles import ROLES, normalise_role
 from disclosure_engine.engine.bundle import WorkflowBundle
 from disclosure_engine.engine.deadline_props import merge, task_defaults
@@ -57,6 +58,12 @@ def deadline_properties(bundle: WorkflowBundle, process_file: str | None, elemen
     ``domain.deadlines.due_at_for`` reads, in the lint (with a fixed now) and when the task is
     created."""
     return merge(task_defaults(bundle, process_file, element_id), properties)
+
+
+def refusal(exc: ValidationFailed) -> str:
+    """``due_at_for``'s refusal as one line naming the property (the lint's message, and the
+    runtime's after the element id)."""
+    return "; ".join(m for messages in exc.errors.values() for m in messages) or exc.message
 
 
 def human_task_specs(compiled: Any) -> Iterator[tuple[str | None, Any]]:

@@ -142,8 +142,8 @@ def _role_and_plan(task: runtime.ReadyTask, props: dict[str, str], now: datetime
     try:
         plan = due_at_for(props, now)
     except ValidationFailed as exc:
-        detail = "; ".join(m for messages in exc.errors.values() for m in messages) or exc.message
-        raise runtime.WorkflowError(f"{task.element_id}: {detail}", task.element_id) from exc
+        raise runtime.WorkflowError(f"{task.element_id}: {task_rules.refusal(exc)}",
+                                    task.element_id) from exc
     return str(task.candidate_role), plan
 
 

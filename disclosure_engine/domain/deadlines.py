@@ -35,7 +35,7 @@ from zoneinfo import ZoneInfo
 import holidays
 
 from disclosure_engine.domain.errors import ValidationFailed
-from disclosure_engine.domain.roles import ROLES
+from disclosure_engine.domain.roles import ROLES, normalise_role
 
 LONDON = "Europe/London"
 END_OF_WORKING_DAY = time(17, 0)
@@ -64,7 +64,9 @@ class Duration:
         return timedelta(hours=self.hours, minutes=self.minutes, seconds=self.seconds)
 
     def is_zero(self) -> bool:
-        return not (self.years or self.months or self.weeks or self.days or self.exact)
+        # not via ``exact``: a huge hour count overflows timedelta, and that is "too long"
+        return not (self.years or self.months or self.weeks or self.days or self.hours
+                    or self.minutes or self.seconds)
 
 
 def parse_duration(text: str, *, field: str = "duration") -> Duration:
@@ -75,8 +77,8 @@ def parse_duration(text: str, *, field: str = "duration") -> Duration:
     if not found or value.endswith("T"):
         raise ValidationFailed(
             f"{field} is not an ISO 8601 duration",
-            {field: [f"Enter {field} as an ISO 8601 duration such as P10D, PT4H or P2W "
-                     f"(got {text!r})"]})
+            {field: [f"{field} {text!r} is not an ISO 8601 duration: use whole numbers such as "
+                     "P10D, PT4H, P2W or P1W2D (only seconds may have a fraction)"]})
     parts = {k: v for k, v in found.groupdict().items() if v is not None}
     seconds = float(parts.pop("seconds", "0").replace(",", "."))
     return Duration(seconds=seconds, **{k: int(v) for k, v in parts.items()})
@@ -171,12 +173,25 @@ def _duration_property(properties: Mapping[str, str], prop: str) -> Duration | N
     return duration
 
 
+def _shift(prop: str, start: datetime, duration: Duration, tz: str, sign: int = 1) -> datetime:
+    """:func:`add_duration` with a duration too long for the calendar (``P9999Y``,
+    ``PT99999999999H``) refused as the property's fault: Python raises OverflowError or
+    ValueError for those, which would otherwise be a server error when the task is created."""
+    try:
+        return add_duration(start, duration, tz=tz, sign=sign)
+    except (OverflowError, ValueError):
+        raise _fail(prop, f"{prop} is too long") from None
+
+
 def due_at_for(properties: Mapping[str, str], start: datetime, *, tz: str = LONDON,
                end_of_day: time | None = END_OF_WORKING_DAY) -> DeadlinePlan:
     """Read a user task's deadline properties and compute its instants from ``start``.
 
     A reminder that would fall before the task existed is moved to ``start`` (send it now).
     Reminder and escalation without a due time are refused: there is nothing to count from.
+    ``escalate_to_role`` is read like every role in the BPMN (``roles.normalise_role``: any
+    case, surrounding spaces ignored). This is the only reader of these properties: the lint
+    calls it too (``engine.task_checks``), so what it refuses is refused before deploy.
     """
     _require_aware(start)
     period = _duration_property(properties, "due_period")
@@ -193,16 +208,17 @@ def due_at_for(properties: Mapping[str, str], start: datetime, *, tz: str = LOND
 
     reminder = _duration_property(properties, "reminder_before")
     escalate = _duration_property(properties, "escalate_after")
-    role = properties.get("escalate_to_role")
-    role = str(role).strip() if role is not None and str(role).strip() else None
+    raw_role = properties.get("escalate_to_role")
+    role = normalise_role(raw_role)
     if role is not None and role not in ROLES:
         raise _fail("escalate_to_role", f"escalate_to_role must be one of {', '.join(ROLES)} "
-                                        f"(got {role!r})")
+                                        f"(got {raw_role!r})")
     if escalate is not None and role is None:
-        raise _fail("escalate_to_role", "escalate_after needs escalate_to_role")
+        raise _fail("escalate_to_role", "escalate_after needs escalate_to_role (who is told "
+                                        "when the task is escalated)")
 
     if period is not None:
-        due_at: datetime | None = add_duration(start, period, tz=tz)
+        due_at: datetime | None = _shift("due_period", start, period, tz)
     elif days is not None:
         due_at = add_working_days(start, days, tz=tz, end_of_day=end_of_day)
     else:
@@ -216,10 +232,10 @@ def due_at_for(properties: Mapping[str, str], start: datetime, *, tz: str = LOND
 
     reminder_at = None
     if reminder is not None:
-        reminder_at = add_duration(due_at, reminder, tz=tz, sign=-1)
+        reminder_at = _shift("reminder_before", due_at, reminder, tz, sign=-1)
         # compare as UTC: Python compares same-zone datetimes by wall time (wrong in the fold)
         if reminder_at.astimezone(UTC) < start.astimezone(UTC):
             reminder_at = start.astimezone(ZoneInfo(tz))
-    escalate_at = add_duration(due_at, escalate, tz=tz) if escalate is not None else None
+    escalate_at = _shift("escalate_after", due_at, escalate, tz) if escalate is not None else None
     return DeadlinePlan(due_at=due_at, reminder_at=reminder_at, escalate_at=escalate_at,
                         escalate_to_role=role)

@@ -19,6 +19,19 @@ class Role(StrEnum):
 
 
 ROLES: tuple[str, ...] = tuple(r.value for r in Role)
+
+
+def normalise_role(value: object) -> str | None:
+    """A role name as a BPMN author wrote it (lane name, ``candidate_role``, ``escalate_to_role``)
+    in the one form task rows store and every check compares: surrounding whitespace dropped and
+    lower-cased, so "Chair", " chair " and "CHAIR" are the same role; None when blank.
+
+    It does not check that the result is a role: callers say what is wrong in their own terms.
+    """
+    if value is None:
+        return None
+    text = str(value).strip().lower()
+    return text or None
 #: roles that may work cases (see case data, hold tasks)
 CASE_ROLES = frozenset({Role.OFFICER, Role.CHAIR, Role.MANAGER, Role.AUDITOR, Role.ADMIN})
 #: roles that may reassign tasks and see who viewed a case

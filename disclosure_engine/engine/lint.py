@@ -2,7 +2,9 @@
 
 SpiffWorkflow accepts a user task with no form, no role and no deadline, and it parses service
 tasks and data stores this product cannot run. Such a model would deploy and then strand cases,
-so it is refused up front, each problem as ``PATH:LINE: element-id: message``.
+so it is refused up front, each problem as ``PATH:LINE: element-id: message``. The checks here
+read the XML; a task's role and deadlines are checked on the compiled spec instead
+(``engine.task_checks``), because that is what the runtime reads.
 """
 from __future__ import annotations
 
@@ -13,16 +15,9 @@ from typing import Any
 
 import jsonschema
 from lxml import etree
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
-from disclosure_engine.domain.roles import ROLES
 from disclosure_engine.domain.vocabulary import REASON_PAIRS
 from disclosure_engine.engine.bundle import decision_ids, process_ids
-from disclosure_engine.engine.deadline_props import (
-    enclosing_process,
-    merge,
-    process_defaults_of,
-)
 from disclosure_engine.engine.expressions import BPMN, SPIFF, local
 from disclosure_engine.engine.problems import Problem
 
@@ -36,7 +31,6 @@ GENERATED_ID = re.compile(
 )
 _RANDOM_HEX = re.compile(r"(?<![0-9a-f])(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{7,}(?![0-9a-f])",
                          re.IGNORECASE)
-_HUMAN_TASKS = ("userTask", "manualTask")
 _UNSUPPORTED: dict[str, str] = {
     "serviceTask": "service tasks are not supported: this product calls no external services "
                    "from a workflow (model the step as a user task)",
@@ -64,26 +58,6 @@ def properties_of(node: etree._Element) -> dict[str, str]:
         if prop.get("name"):
             props[prop.get("name")] = (prop.get("value") or "").strip()
     return props
-
-
-def lanes_by_element(root: etree._Element) -> dict[str, str]:
-    """flow element id -> name of the innermost lane holding it."""
-    lanes: dict[str, str] = {}
-    for lane in (n for n in root.iter() if local(n) == "lane"):
-        for ref in (n for n in lane if local(n) == "flowNodeRef"):
-            if ref.text:
-                lanes[ref.text.strip()] = (lane.get("name") or lane.get("id") or "").strip()
-    return lanes
-
-
-def is_iso_duration(value: str) -> bool:
-    if not value or not value.strip().upper().startswith("P"):
-        return False
-    try:
-        TimerEventDefinition.parse_iso_duration(value.strip())
-    except Exception:  # noqa: BLE001 - third-party code raises anything; report it
-        return False
-    return True
 
 
 def _schema_fields(schema: Any) -> set[str]:
@@ -126,48 +100,19 @@ def form_problems(path: str, node: etree._Element, form: str,
                                        f"fields ({', '.join(reasons)})")
 
 
-def human_task_problems(path: str, node: etree._Element, lane: str | None,
-                        files: Mapping[str, bytes]) -> Iterator[Problem]:
-    kind = local(node)
-    props = merge(process_defaults_of(enclosing_process(node)), properties_of(node))
-    if kind == "userTask":
-        form = props.get("formJsonSchemaFilename")
-        if not form:
-            yield _problem(path, node, "user task has no form (spiffworkflow:property "
-                                       "formJsonSchemaFilename)")
-        else:
-            yield from form_problems(path, node, form, files)
-        ui = props.get("formUiSchemaFilename")
-        if ui and ui not in files:
-            yield _problem(path, node, f"UI schema file {ui} is not in the bundle")
-    role = props.get("candidate_role")
-    if role:
-        if role not in ROLES:
-            yield _problem(path, node, f"candidate_role {role!r} is not a role "
-                                       f"(one of {', '.join(ROLES)})")
-    elif lane:
-        if lane.lower() not in ROLES:
-            yield _problem(path, node, f"lane {lane!r} is not a role (one of {', '.join(ROLES)}); "
-                                       "rename the lane or set candidate_role")
+def user_task_problems(path: str, node: etree._Element, files: Mapping[str, bytes]) -> Iterator[Problem]:
+    """A user task's form files. Its role and deadlines are checked on the compiled spec, the
+    way the runtime reads them (``engine.task_checks``)."""
+    props = properties_of(node)
+    form = props.get("formJsonSchemaFilename")
+    if not form:
+        yield _problem(path, node, "user task has no form (spiffworkflow:property "
+                                   "formJsonSchemaFilename)")
     else:
-        yield _problem(path, node, f"{kind} has no candidate role (set property candidate_role "
-                                   "or put it in a lane named after a role)")
-    period, days = props.get("due_period"), props.get("due_working_days")
-    if period:
-        if not is_iso_duration(period):
-            yield _problem(path, node, f"due_period {period!r} is not an ISO 8601 duration (e.g. P10D)")
-    elif days:
-        if not days.isdigit() or int(days) <= 0:
-            yield _problem(path, node, f"due_working_days {days!r} must be a positive whole number")
-    else:
-        yield _problem(path, node, f"{kind} has no due period (property due_period, e.g. P10D, "
-                                   "or due_working_days)")
-    for name in ("reminder_before", "escalate_after"):
-        if props.get(name) and not is_iso_duration(props[name]):
-            yield _problem(path, node, f"{name} {props[name]!r} is not an ISO 8601 duration")
-    escalate_to = props.get("escalate_to_role")
-    if escalate_to and escalate_to not in ROLES:
-        yield _problem(path, node, f"escalate_to_role {escalate_to!r} is not a role")
+        yield from form_problems(path, node, form, files)
+    ui = props.get("formUiSchemaFilename")
+    if ui and ui not in files:
+        yield _problem(path, node, f"UI schema file {ui} is not in the bundle")
 
 
 def is_generated_id(value: str) -> bool:
@@ -178,7 +123,6 @@ def lint_bpmn(path: str, root: etree._Element, files: Mapping[str, bytes],
               all_roots: Mapping[str, etree._Element], *, shipped: bool = False) -> list[Problem]:
     """Product rules for one BPMN document of a bundle (``all_roots``: every parsed file)."""
     problems: list[Problem] = []
-    lanes = lanes_by_element(root)
     known_processes = {pid for r in all_roots.values() for pid in process_ids(r)}
     known_decisions = {d for r in all_roots.values() for d in decision_ids(r)}
     for node in root.iter():
@@ -189,8 +133,8 @@ def lint_bpmn(path: str, root: etree._Element, files: Mapping[str, bytes],
         if kind in _UNSUPPORTED:
             target = node if owner_id else node.getparent()
             problems.append(_problem(path, node, _UNSUPPORTED[kind], target.get("id")))
-        elif kind in _HUMAN_TASKS:
-            problems.extend(human_task_problems(path, node, lanes.get(owner_id or ""), files))
+        elif kind == "userTask":
+            problems.extend(user_task_problems(path, node, files))
         elif kind == "businessRuleTask":
             decision = node.findtext("bpmn:extensionElements/spiffworkflow:calledDecisionId",
                                      namespaces={"bpmn": BPMN, "spiffworkflow": SPIFF})

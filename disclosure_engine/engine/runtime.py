@@ -29,6 +29,7 @@ from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
 from disclosure_engine.domain.errors import Conflict, DisclosureError
+from disclosure_engine.engine import task_rules
 from disclosure_engine.engine.compiler import (
     CompiledWorkflow,
     clear_cache,
@@ -116,27 +117,31 @@ class ReadyTask:
     element_id: str
     name: str
     lane: str | None
+    #: normalised (``task_rules.candidate_role``); None or not a role is ``role_problem``'s to say
     candidate_role: str | None
     form_name: str | None
     ui_form_name: str | None
     instructions: str | None
     properties: dict[str, str] = field(default_factory=dict)
     data: dict[str, Any] = field(default_factory=dict)
+    #: the BPMN file of the (sub)process running the task: its process-level deadline defaults
+    process_file: str | None = None
 
 
 def _ready_task(task: Task, with_data: bool = True) -> ReadyTask:
     spec = task.task_spec
     ext = getattr(spec, "extensions", None) or {}
-    props = {str(k): str(v) for k, v in (ext.get("properties") or {}).items()}
+    props = task_rules.spec_properties(spec)
     lane = getattr(spec, "lane", None)
-    role = props.get("candidate_role") or (lane.strip().lower() if lane else None)
     return ReadyTask(
         id=str(task.id), element_id=spec.bpmn_id or spec.name,
         name=getattr(spec, "bpmn_name", None) or spec.bpmn_id or spec.name, lane=lane,
-        candidate_role=role, form_name=props.get("formJsonSchemaFilename"),
+        candidate_role=task_rules.candidate_role(props, lane),
+        form_name=props.get("formJsonSchemaFilename"),
         ui_form_name=props.get("formUiSchemaFilename"),
         instructions=ext.get("instructionsForEndUser"), properties=props,
         data=copy.deepcopy(dict(task.data)) if with_data else {},
+        process_file=getattr(getattr(task.workflow, "spec", None), "file", None),
     )
 
 

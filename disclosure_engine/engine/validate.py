@@ -1,8 +1,9 @@
 """Validation of workflow bundles and paths: the single gate before a deploy.
 
 It layers the checks from cheapest to most expensive (XML safety, structure, product lint,
-expressions, SpiffWorkflow's own parse) and reports every problem it can find at once, so a
-policy author fixes a file in one pass. It never raises: an unexpected failure anywhere is
+expressions, SpiffWorkflow's own parse, then each human task's role and deadlines read from the
+parsed spec exactly as the runtime reads them) and reports every problem it can find at once, so
+a policy author fixes a file in one pass. It never raises: an unexpected failure anywhere is
 itself reported as a problem against the file, because the CLI and the upload API must answer
 with ``PATH:LINE: element-id: message`` lines, never a traceback.
 """
@@ -23,6 +24,7 @@ from disclosure_engine.engine.expressions import (
 )
 from disclosure_engine.engine.lint import lint_bpmn
 from disclosure_engine.engine.problems import InvalidWorkflow, Problem
+from disclosure_engine.engine.task_checks import compiled_task_problems
 from disclosure_engine.engine.xml_safety import parse_xml
 
 _BIG = 1 << 40
@@ -107,11 +109,14 @@ def _validate(bundle: WorkflowBundle, *, shipped: bool) -> list[Problem]:
             problems.extend(bpmn_expression_problems(name, root))
         else:
             problems.extend(dmn_expression_problems(name, root))
-    if not problems:
-        try:
-            compile_bundle(bundle)
-        except InvalidWorkflow as exc:
+    compiled = None
+    try:
+        compiled = compile_bundle(bundle)
+    except InvalidWorkflow as exc:
+        if not problems:  # else often a consequence of what is already reported
             problems.extend(exc.problems)
+    if compiled is not None:
+        problems.extend(compiled_task_problems(compiled, roots))
     return _unique(problems)
 
 

@@ -14,10 +14,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from disclosure_engine.domain.deadlines import due_at_for
-from disclosure_engine.domain.errors import Conflict
-from disclosure_engine.engine import runtime
-from disclosure_engine.engine.deadline_props import bundle_defaults, merge
+from disclosure_engine.domain.deadlines import DeadlinePlan, due_at_for
+from disclosure_engine.domain.errors import Conflict, ValidationFailed
+from disclosure_engine.engine import runtime, task_rules
 from disclosure_engine.engine.runtime import CompiledWorkflow
 from disclosure_engine.persistence.models import (
     Case,
@@ -114,19 +113,38 @@ def task_projection(instance: Any, workflow_key: str, wf: Any, compiled: Compile
     for task in ready_now.values():
         if task.id in known:
             continue
-        props = merge(bundle_defaults(compiled.bundle), task.properties)
-        plan = due_at_for(props, now)
+        props = task_rules.deadline_properties(compiled.bundle, task.process_file, task.element_id,
+                                               task.properties)
+        role, plan = _role_and_plan(task, props, now)
         new_rows.append(dict(
             instance_id=instance.id, case_id=instance.case_id, area_id=instance.area_id,
             workflow_key=workflow_key, spiff_task_id=task.id, element_id=task.element_id,
             name=task.name, form_name=task.form_name, ui_form_name=task.ui_form_name,
-            instructions=task.instructions, candidate_role=(task.candidate_role or "officer").lower(),
+            instructions=task.instructions, candidate_role=role,
             records_decision=str(props.get("records_decision", "")).lower() == "true",
             status="open", created_at=now, due_at=plan.due_at, reminder_at=plan.reminder_at,
             escalate_at=plan.escalate_at, escalate_to_role=plan.escalate_to_role,
             escalation_level=0, next_escalation_at=plan.reminder_at or plan.due_at,
         ))
     return withdrawn, new_rows
+
+
+def _role_and_plan(task: runtime.ReadyTask, props: dict[str, str], now: datetime) -> tuple[str, DeadlinePlan]:
+    """The new row's candidate role and deadlines, or a WorkflowError naming the element.
+
+    Both are faults of the deployed model, never of the officer whose step made the task
+    ready, so they are not a 422 about the submission; and a task with no usable role is
+    refused rather than given to "officer" (the lint refuses such a model before deploy).
+    """
+    problem = task_rules.role_problem(task.properties, task.lane)
+    if problem is not None:
+        raise runtime.WorkflowError(f"{task.element_id}: {problem}", task.element_id)
+    try:
+        plan = due_at_for(props, now)
+    except ValidationFailed as exc:
+        raise runtime.WorkflowError(f"{task.element_id}: {task_rules.refusal(exc)}",
+                                    task.element_id) from exc
+    return str(task.candidate_role), plan
 
 
 def lock_instance(session: Session, instance_id: int) -> ProcessInstance:

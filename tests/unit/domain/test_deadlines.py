@@ -219,8 +219,18 @@ def test_reminder_before_the_task_existed_is_sent_at_the_start():
     ({"due_period": "P1D", "escalate_after": "P1D", "escalate_to_role": "boss"}, "escalate_to_role"),
     ({"reminder_before": "P1D"}, "reminder_before"),
     ({"escalate_after": "P1D", "escalate_to_role": "manager"}, "escalate_after"),
+    ({"due_period": "P9999Y"}, "due_period"),
+    ({"due_period": "PT99999999999999H"}, "due_period"),
+    ({"due_period": "P1D", "reminder_before": "P9999Y"}, "reminder_before"),
+    ({"due_period": "P1D", "escalate_after": "P9999Y", "escalate_to_role": "chair"}, "escalate_after"),
 ])
 def test_invalid_properties_name_the_property(props, bad):
     with pytest.raises(ValidationFailed) as info:
         due_at_for(props, london(2026, 6, 1, 9))
     assert list(info.value.errors) == [bad]
+
+
+def test_escalate_to_role_is_read_in_any_case_like_lane_names():
+    plan = due_at_for({"due_period": "P1D", "escalate_after": "P1D", "escalate_to_role": " Manager "},
+                      london(2026, 6, 1, 9))
+    assert plan.escalate_to_role == "manager"

@@ -103,7 +103,8 @@ def test_invalid_json_schema_is_refused(review_bundle):
 @pytest.mark.parametrize("old, new, reason", [
     ('<spiffworkflow:property name="due_period" value="P2D" />', "", "no due period"),
     ('value="P2D"', 'value="two days"', "not an ISO 8601 duration"),
-    ('name="due_working_days" value="5"', 'name="due_working_days" value="-1"', "positive"),
+    ('name="due_working_days" value="5"', 'name="due_working_days" value="-1"',
+     "whole number from 1 to 366"),
     ('<bpmn:lane id="chair_lane" name="Chair">', '<bpmn:lane id="chair_lane" name="Judges">',
      "lane 'Judges' is not a role"),
     ('"P28D"', '"P28X"', "is not an ISO 8601 duration"),

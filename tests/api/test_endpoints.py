@@ -491,3 +491,25 @@ def test_openapi_document_and_docs_page(app):
     assert "default-src 'none'" in page.headers["Content-Security-Policy"]
     html = page.get_data(as_text=True)
     assert "POST /api/v1/cases" in html and "<script" not in html and "https://" not in html
+
+
+def test_a_server_fault_answers_a_plain_500_and_logs_what_failed(clients, kent_case, db, caplog):
+    """A corrupt instance state is the product's fault, not the client's: the client gets the
+    documented error shape without internals, the operator's log names the failure."""
+    from sqlalchemy import update
+
+    from disclosure_engine.persistence.models import ProcessInstance
+
+    officer = clients["officer"]
+    (task,) = officer.get(f"/api/v1/tasks?case_id={kent_case['id']}").get_json()["items"]
+    officer.post(f"/api/v1/tasks/{task['id']}/claim")
+    with db.transaction() as session:
+        session.execute(update(ProcessInstance).where(ProcessInstance.id == task["process_id"])
+                        .values(state={"tasks": "not a task tree"}))
+    with caplog.at_level("ERROR"):
+        resp = officer.post(f"/api/v1/tasks/{task['id']}/complete", json={"data": {}})
+    assert resp.status_code == 500
+    assert resp.get_json() == {"message": "Internal server error", "errors": {}}
+    assert "cannot restore instance state" not in resp.get_data(as_text=True)
+    assert any("cannot restore instance state" in r.getMessage() and f"/tasks/{task['id']}/complete" in r.getMessage()
+               for r in caplog.records)

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import marshmallow as ma
-from flask import Flask, Response, got_request_exception, jsonify, request
+from flask import Flask, Response, current_app, got_request_exception, jsonify, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.routing import RequestRedirect
 
@@ -96,6 +96,9 @@ def flatten(messages: Any, prefix: str = "") -> dict[str, list[str]]:
 def handle_disclosure_error(exc: DisclosureError) -> Response:
     status = exc.status if 400 <= exc.status < 600 else 500
     if status >= 500:
+        # the client sees a generic 500; the operator must see what failed (an engine error
+        # names the BPMN element)
+        current_app.logger.error("%s %s failed: %s", request.method, request.path, exc, exc_info=exc)
         return error_response(500)
     return error_response(status, exc.message, getattr(exc, "errors", None))
 

@@ -13,7 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, render_template, request, send_from_directory
+from flask import Flask, Response, current_app, render_template, request, send_from_directory
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from werkzeug.exceptions import HTTPException
@@ -137,6 +137,8 @@ def _service_error(exc: DisclosureError) -> Any:
         return render_error(403, exc.message)
     if isinstance(exc, Conflict):
         return render_error(409, exc.message)
+    if exc.status >= 500:  # the page says "Sorry"; the log says what failed and where
+        current_app.logger.error("%s %s failed: %s", request.method, request.path, exc, exc_info=exc)
     return render_error(exc.status if exc.status in ERROR_PAGES else 500,
                         exc.message if exc.status < 500 else None)
 

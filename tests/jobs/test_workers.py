@@ -327,14 +327,20 @@ def test_embedded_redis_starts_on_a_socket_with_aof_and_readyz_reports_it(settin
     assert response.status_code == 503 and time.monotonic() - t0 < 3
 
 
-def test_serve_without_redis_url_runs_embedded_redis_and_a_worker_and_stops_them(settings, tmp_path, procs):
+def _serve_on_embedded_defaults(settings, instance_dir: Path, procs: Procs) -> tuple[subprocess.Popen[bytes], int]:
+    """``disclosure-engine serve`` with no REDIS_URL (so with its embedded Redis and worker)."""
+    import sys
+
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL",) and not k.startswith("PYTEST_")}
     env.update({"DISCLOSURE_ENV": "development", "DATABASE_URL": settings.database_url,
-                "DISCLOSURE_INSTANCE_DIR": str(tmp_path / "i"), "SWEEP_SECONDS": "1"})
-    import sys
-
+                "DISCLOSURE_INSTANCE_DIR": str(instance_dir), "SWEEP_SECONDS": "1"})
     serve = procs.start([sys.executable, "-m", "disclosure_engine.cli", "serve", "--port", str(port)], env, "serve")
+    return serve, port
+
+
+def test_serve_without_redis_url_runs_embedded_redis_and_a_worker_and_stops_them(settings, tmp_path, procs):
+    serve, port = _serve_on_embedded_defaults(settings, tmp_path / "i", procs)
     import urllib.request
 
     def ready():
@@ -381,13 +387,7 @@ def test_a_redis_left_running_on_the_instance_socket_is_shut_down_before_the_nex
 
 @pytest.mark.skipif(not Path("/proc/self").exists(), reason="parent-death signal is Linux only")
 def test_serve_killed_outright_leaves_no_redis_or_worker_behind(settings, tmp_path, procs):
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL",) and not k.startswith("PYTEST_")}
-    env.update({"DISCLOSURE_ENV": "development", "DATABASE_URL": settings.database_url,
-                "DISCLOSURE_INSTANCE_DIR": str(tmp_path / "i"), "SWEEP_SECONDS": "1"})
-    import sys
-
-    serve = procs.start([sys.executable, "-m", "disclosure_engine.cli", "serve", "--port", str(port)], env, "serve")
+    serve, _port = _serve_on_embedded_defaults(settings, tmp_path / "i", procs)
     wait_for(lambda: "worker pid" in procs.logs[-1].read_text(), 30, message="serve started its children",
              procs=procs)
     children = subprocess.run(["pgrep", "-P", str(serve.pid)], capture_output=True, text=True).stdout.split()

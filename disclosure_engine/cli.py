@@ -25,7 +25,9 @@ log = logging.getLogger(__name__)
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
-    click.echo(f"{PROG}: {message}", err=True)
+    """The contract's failure: ONE line on stderr (multi-line messages are joined), then exit."""
+    line = " ".join(part.strip() for part in str(message).splitlines() if part.strip())
+    click.echo(f"{PROG}: {line or 'failed'}", err=True)
     sys.exit(code)
 
 
@@ -106,6 +108,17 @@ def _register_optional_commands() -> None:
     cli_authoring.register(cli, pass_ctx, fail)
 
 
+def usage_line(exc: click.UsageError) -> str:
+    """Click's usage message for one line on stderr. A group run without a subcommand raises
+    NoArgsIsHelpError, whose message is the whole help: name the subcommands instead."""
+    no_args = getattr(click.exceptions, "NoArgsIsHelpError", ())
+    ctx = exc.ctx
+    if no_args and isinstance(exc, no_args) and ctx is not None and isinstance(ctx.command, click.Group):
+        names = ", ".join(ctx.command.list_commands(ctx))
+        return f"missing command (one of: {names}); see `{ctx.command_path} --help`"
+    return exc.format_message() or "bad usage; see --help"
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Run the command; every failure ends here as one line on stderr and exit 1 or 2."""
     try:
@@ -115,12 +128,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     try:
         cli.main(args=list(argv) if argv is not None else None, prog_name=PROG, standalone_mode=False)
     except click.UsageError as exc:
-        no_args = getattr(click.exceptions, "NoArgsIsHelpError", ())
-        if no_args and isinstance(exc, no_args):
-            click.echo(exc.format_message(), err=True)
-            sys.exit(2)
-        message = exc.format_message().strip().splitlines()
-        fail(message[-1] if message else "bad usage; see --help")
+        fail(usage_line(exc))
     except click.Abort:
         fail("aborted")
     except ValidationFailed as exc:

@@ -27,6 +27,32 @@ def _one_line(result: subprocess.CompletedProcess[str]) -> str:
     return lines[0]
 
 
+def test_a_missing_choice_option_names_the_choices_on_one_line(tmp_path):
+    result = _cli("users", "create", "alice", tmp_path=tmp_path)
+    assert result.returncode == 2
+    assert _one_line(result) == ("disclosure-engine: Missing option '--role'. "
+                                 "Choose from: officer, chair, manager, policy, auditor, admin")
+
+
+@pytest.mark.parametrize("args, names", [
+    ((), "audit, db, demo-data, serve, sweep, tokens, users, worker, workflows"),
+    (("db",), "upgrade"),
+    (("workflows",), "deploy, diff, list, migrate, revert, validate"),
+])
+def test_a_group_without_a_subcommand_lists_them_on_one_line(tmp_path, args, names):
+    result = _cli(*args, tmp_path=tmp_path)
+    assert result.returncode == 2 and result.stdout == ""
+    path = " ".join(("disclosure-engine", *args))
+    assert _one_line(result) == f"disclosure-engine: missing command (one of: {names}); see `{path} --help`"
+
+
+@pytest.mark.parametrize("args", [("--help",), ("db", "--help"), ("workflows", "--help")])
+def test_help_is_still_the_whole_help(tmp_path, args):
+    result = _cli(*args, tmp_path=tmp_path)
+    assert result.returncode == 0 and result.stderr == ""
+    assert result.stdout.startswith("Usage: disclosure-engine") and "Commands:" in result.stdout
+
+
 @pytest.mark.parametrize("args, env, variable", [
     (("workflows", "list"), {"DATABASE_URL": "nonsense"}, "DATABASE_URL"),
     (("workflows", "list"), {"DATABASE_URL": "mysql://x/y"}, "DATABASE_URL"),

@@ -16,23 +16,29 @@ def register(cli: click.Group, pass_ctx: Callable[..., Any], fail: Callable[...,
     def workflows() -> None:
         pass
 
-    @workflows.command("validate", help="Check BPMN files (with their DMN and forms); exit 1 on problems.")
+    @workflows.command("validate", help="Check BPMN files (or every .bpmn under a directory) with "
+                                        "their DMN and form files, given as further paths or found "
+                                        "beside the BPMN; exit 1 on problems.")
     @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
     def workflows_validate(paths: tuple[Path, ...]) -> None:
-        from disclosure_engine.engine.validate import validate_paths
+        from disclosure_engine.config import max_upload_bytes
+        from disclosure_engine.engine.given_paths import classify
+        from disclosure_engine.engine.validate import check_paths
 
-        missing = [str(p) for p in paths if not p.is_file()]
-        if missing:
-            fail(f"no such file: {missing[0]}")
-        problems = validate_paths(list(paths))
+        given = classify(paths)
+        given.require_usable()
+        _, problems = check_paths(given, max_bytes=max_upload_bytes())
         for problem in problems:
             click.echo(str(problem))
+        count = f"{len(given.bpmn)} workflow file(s)"
         if problems:
-            click.echo(f"{len(problems)} problem(s) in {len(paths)} file(s)", err=True)
+            click.echo(f"{len(problems)} problem(s) in {count}", err=True)
             sys.exit(1)
-        click.echo(f"OK {len(paths)} file(s)")
+        click.echo(f"OK {count}")
 
-    @workflows.command("deploy", help="Validate and deploy BPMN files as new versions (all or nothing).")
+    @workflows.command("deploy", help="Validate and deploy BPMN files (or every .bpmn under a "
+                                      "directory) with their DMN and form files, given as further "
+                                      "paths or found beside the BPMN, as new versions (all or nothing).")
     @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
     @click.option("--note", default=None, help="Why this version exists (shown to policy teams).")
     @pass_ctx
@@ -40,9 +46,6 @@ def register(cli: click.Group, pass_ctx: Callable[..., Any], fail: Callable[...,
         from disclosure_engine.engine.problems import InvalidWorkflow
         from disclosure_engine.services.workflows import deploy_paths
 
-        missing = [str(p) for p in paths if not p.is_file()]
-        if missing:
-            fail(f"no such file: {missing[0]}")
         try:
             results = deploy_paths(ctx.db, SYSTEM, list(paths), note=note,
                                    max_bytes=ctx.settings.max_upload_bytes)

@@ -53,8 +53,10 @@ def register(cli: click.Group, pass_ctx: Callable[..., Any], fail: Callable[...,
             for problem in exc.problems:
                 click.echo(str(problem))
             fail(f"nothing deployed: {len(exc.problems)} problem(s)", 1)
-        for r in results:
-            click.echo(f"{r.key} {r.version}" + ("" if r.created else " (unchanged)"))
+        for r in results:  # stdout stays `KEY N` for scripts; what did not happen goes to stderr
+            click.echo(f"{r.key} {r.version}")
+            if not r.created:
+                click.echo(f"disclosure-engine: {unchanged_line(r, note)}", err=True)
 
     @workflows.command("list", help="Deployed workflows and versions.")
     @pass_ctx
@@ -242,6 +244,17 @@ def register(cli: click.Group, pass_ctx: Callable[..., Any], fail: Callable[...,
             if embedded is not None:
                 embedded.stop()
                 click.echo("embedded Redis and worker stopped")
+
+
+def unchanged_line(result: Any, note: str | None) -> str:
+    """Why a deploy printed an existing version: identical content is never stored twice, so
+    its note is not recorded either, and an older version does not become the latest again."""
+    line = f"{result.key} {result.version} unchanged: identical content is already deployed, not deployed again"
+    if note and note.strip():
+        line += "; the --note was not recorded"
+    if result.latest > result.version:
+        line += f"; version {result.latest} is still the latest, which new processes start on"
+    return line
 
 
 def _progress(done: int, total: int) -> None:

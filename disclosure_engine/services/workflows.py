@@ -35,10 +35,14 @@ SHIPPED_KEYS = ("s327a_consideration", "disclosure_delivery", "csods_application
 
 @dataclass(frozen=True)
 class DeployResult:
+    """``created`` is False when identical content was already deployed: ``version`` is then
+    that version (not deployed again, no note recorded) and ``latest`` may be newer."""
+
     key: str
     version: int
     content_hash: str
     created: bool
+    latest: int = 0
 
 
 def _require_policy(actor: Actor) -> None:
@@ -61,10 +65,10 @@ def _store(session: Session, actor: Actor, bundle: WorkflowBundle, note: str | N
     existing = session.execute(select(ProcessDefinition).where(
         ProcessDefinition.key == bundle.key, ProcessDefinition.content_hash == bundle.content_hash)
     ).scalar_one_or_none()
-    if existing is not None:
-        return DeployResult(existing.key, existing.version, existing.content_hash, False)
     latest = session.execute(select(func.max(ProcessDefinition.version)).where(
         ProcessDefinition.key == bundle.key)).scalar()
+    if existing is not None:
+        return DeployResult(existing.key, existing.version, existing.content_hash, False, latest)
     definition = ProcessDefinition(
         key=bundle.key, version=(latest or 0) + 1, content_hash=bundle.content_hash,
         primary_file=bundle.primary, note=(note or "").strip() or None,
@@ -80,7 +84,7 @@ def _store(session: Session, actor: Actor, bundle: WorkflowBundle, note: str | N
     audit.record(session, actor, "workflow.deployed", "workflow", f"{bundle.key}:{definition.version}",
                  detail={"key": bundle.key, "version": definition.version,
                          "content_hash": bundle.content_hash, "files": sorted(bundle.files), "note": note})
-    return DeployResult(bundle.key, definition.version, bundle.content_hash, True)
+    return DeployResult(bundle.key, definition.version, bundle.content_hash, True, definition.version)
 
 
 def deploy_paths(db: Database, actor: Actor, paths: Iterable[str | Path], *, note: str | None = None,

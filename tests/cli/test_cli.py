@@ -46,9 +46,27 @@ def test_deploy_prints_key_and_version_and_is_idempotent(run):
     assert first.returncode == 0, first.stderr
     assert first.stdout.strip() == "mini_decision 1"
     again = run("workflows", "deploy", str(MINI))
-    assert again.stdout.strip() == "mini_decision 1 (unchanged)"
+    assert again.returncode == 0 and again.stdout == "mini_decision 1\n", "stdout is KEY N, always"
+    assert again.stderr == ("disclosure-engine: mini_decision 1 unchanged: identical content is already "
+                            "deployed, not deployed again\n")
+    noted = run("workflows", "deploy", str(MINI), "--note", "second try")
+    assert noted.returncode == 0 and noted.stdout == "mini_decision 1\n"
+    assert noted.stderr.strip().endswith("not deployed again; the --note was not recorded")
     listed = run("workflows", "list")
     assert listed.stdout.startswith("mini_decision\t1\t") and "first cut" in listed.stdout
+    assert "second try" not in listed.stdout and listed.stdout.count("\n") == 1
+
+
+def test_deploying_an_older_versions_content_says_it_is_not_the_latest(run, tmp_path):
+    v2 = tmp_path / MINI.name
+    for f in MINI.parent.iterdir():
+        v2.with_name(f.name).write_bytes(f.read_bytes())
+    v2.write_text(v2.read_text().replace('value="P5D"', 'value="P9D"'))
+    assert run("workflows", "deploy", str(MINI)).stdout == "mini_decision 1\n"
+    assert run("workflows", "deploy", str(v2)).stdout == "mini_decision 2\n"
+    back = run("workflows", "deploy", str(MINI))
+    assert back.returncode == 0 and back.stdout == "mini_decision 1\n"
+    assert back.stderr.strip().endswith("; version 2 is still the latest, which new processes start on")
 
 
 def test_failing_file_deploys_nothing(run, tmp_path):

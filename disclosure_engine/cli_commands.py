@@ -82,11 +82,17 @@ def register(cli: click.Group, pass_ctx: Callable[..., Any], fail: Callable[...,
                      national: bool | None, password_stdin: bool) -> None:
         from disclosure_engine.services.users import create_user
 
-        password = sys.stdin.readline().rstrip("\n") if password_stdin else None
+        # rstrip("\r\n"): a password piped from a Windows file or `echo` on some terminals ends
+        # in CRLF, and a stored "\r" would make the password impossible to type at sign-in
+        password = sys.stdin.readline().rstrip("\r\n") if password_stdin else None
         user = create_user(ctx.db, name, roles=list(roles), areas=list(areas), password=password,
                            national=national)
         scope = "national" if user.national else ", ".join(user.areas)
         click.echo(f"created user {user.username} ({', '.join(user.roles)}; {scope})")
+        if password is None:
+            click.echo(f"{user.username} has no password: it cannot sign in and can only use API tokens "
+                       f"(`disclosure-engine tokens create {user.username}`); no command sets a password "
+                       "later, so create accounts that sign in with --password-stdin")
 
     @cli.group(help="API bearer tokens.")
     def tokens() -> None:

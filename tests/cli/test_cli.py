@@ -172,3 +172,23 @@ def test_tokens_are_listed_with_last_use_and_revoked_at_once(run, db):
     assert missing.returncode == 2 and "No API token" in missing.stderr
     assert "revoked" in next(line for line in run("tokens", "list").stdout.splitlines() if "case system" in line)
     assert run("audit", "verify").returncode == 0
+
+
+def test_password_stdin_drops_a_windows_line_ending(run, db):
+    from disclosure_engine.services.users import authenticate
+
+    ok = run("users", "create", "officer.kent", "--role", "officer", "--area", "kent", "--password-stdin",
+             stdin="correct horse battery\r\n")
+    assert ok.returncode == 0, ok.stderr
+    assert "no password" not in ok.stdout
+    assert authenticate(db, "officer.kent", "correct horse battery") is not None
+
+
+def test_a_user_created_without_a_password_is_told_it_can_only_use_tokens(run):
+    result = run("users", "create", "case.system", "--role", "officer", "--area", "kent")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "created user case.system (officer; kent)",
+        "case.system has no password: it cannot sign in and can only use API tokens "
+        "(`disclosure-engine tokens create case.system`); no command sets a password later, so create "
+        "accounts that sign in with --password-stdin"]

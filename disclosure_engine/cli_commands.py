@@ -192,6 +192,8 @@ def register(cli: click.Group, pass_ctx: Callable[..., Any], fail: Callable[...,
         else:
             click.echo(f"created {result.cases} cases, {result.processes} processes, "
                        f"{result.completed_tasks} completed tasks, {result.decisions} decisions")
+            if result.states is not None:
+                click.echo(result.states.line())
         click.echo(f"demo logins (password for all: {DEMO_PASSWORD}):")
         for username, description in result.logins:
             click.echo(f"  {username:<22} {description}")

@@ -192,3 +192,17 @@ def test_a_user_created_without_a_password_is_told_it_can_only_use_tokens(run):
         "case.system has no password: it cannot sign in and can only use API tokens "
         "(`disclosure-engine tokens create case.system`); no command sets a password later, so create "
         "accounts that sign in with --password-stdin"]
+
+
+def test_demo_data_reports_tasks_in_every_state_and_if_empty_adds_nothing(run, db):
+    first = run("demo-data", "--cases", "20", "--seed", "3")
+    assert first.returncode == 0, first.stderr
+    lines = first.stdout.splitlines()
+    assert lines[0].startswith("created 20 cases, ")
+    assert lines[1].startswith("tasks: ") and " claimed, " in lines[1] and " cancelled; escalations: " in lines[1]
+    with db.engine.connect() as conn:
+        before = conn.execute(text("SELECT count(*), count(assignee_id) FROM human_task")).one()
+    again = run("demo-data", "--if-empty")
+    assert again.returncode == 0 and again.stdout.startswith("demo data already present; nothing to do")
+    with db.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*), count(assignee_id) FROM human_task")).one() == before

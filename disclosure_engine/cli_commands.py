@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import click
@@ -19,8 +18,8 @@ def register(cli: click.Group, pass_ctx: Callable[..., Any], fail: Callable[...,
     @workflows.command("validate", help="Check BPMN files (or every .bpmn under a directory) with "
                                         "their DMN and form files, given as further paths or found "
                                         "beside the BPMN; exit 1 on problems.")
-    @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-    def workflows_validate(paths: tuple[Path, ...]) -> None:
+    @click.argument("paths", nargs=-1, required=True, type=click.Path())  # str, not Path: problems show paths as typed
+    def workflows_validate(paths: tuple[str, ...]) -> None:
         from disclosure_engine.config import max_upload_bytes
         from disclosure_engine.engine.given_paths import classify
         from disclosure_engine.engine.validate import check_paths
@@ -39,10 +38,10 @@ def register(cli: click.Group, pass_ctx: Callable[..., Any], fail: Callable[...,
     @workflows.command("deploy", help="Validate and deploy BPMN files (or every .bpmn under a "
                                       "directory) with their DMN and form files, given as further "
                                       "paths or found beside the BPMN, as new versions (all or nothing).")
-    @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+    @click.argument("paths", nargs=-1, required=True, type=click.Path())  # str, not Path: problems show paths as typed
     @click.option("--note", default=None, help="Why this version exists (shown to policy teams).")
     @pass_ctx
-    def workflows_deploy(ctx: Any, paths: tuple[Path, ...], note: str | None) -> None:
+    def workflows_deploy(ctx: Any, paths: tuple[str, ...], note: str | None) -> None:
         from disclosure_engine.engine.problems import InvalidWorkflow
         from disclosure_engine.services.workflows import deploy_paths
 

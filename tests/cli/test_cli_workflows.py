@@ -131,7 +131,7 @@ def test_validate_and_deploy_take_a_directory(run, tmp_path):
 def test_deploy_names_problem_files_as_given_like_validate(run, tmp_path):
     bad = _mini_copy(tmp_path / "sub")
     bad.write_text(bad.read_text().replace('"P1D"', "P1D"))
-    given = os.path.relpath(bad, ROOT)
+    given = "./" + os.path.relpath(bad, ROOT)  # exactly as typed, "./" and all
     validated = run("workflows", "validate", given)
     deployed = run("workflows", "deploy", given)
     assert validated.returncode == deployed.returncode == 1

@@ -1,25 +1,33 @@
 """The ``disclosure-engine`` command (public contract: design brief section 3).
 
 Exit codes: 0 ok, 1 a check failed, 2 bad usage or input; every failure prints one line on
-stderr. Commands are thin: they parse, build an Actor, and call one service.
+stderr, because operators script against it (cron, CI) and a traceback or a help page is not a
+reason. Settings are checked as they load (exit 2 naming the variable), database errors say what
+to do (exit 1), and anything unforeseen is one line too (exit 1; the traceback goes to the
+``disclosure_engine.cli`` logger at debug level). Commands are thin: they parse, build an
+Actor, and call one service.
 """
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
 import click
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import SQLAlchemyError
 
 from disclosure_engine.config import Settings, load_settings
 from disclosure_engine.domain.errors import DisclosureError, ValidationFailed
 
 PROG = "disclosure-engine"
+log = logging.getLogger(__name__)
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
-    click.echo(f"{PROG}: {message}", err=True)
+    """The contract's failure: ONE line on stderr (multi-line messages are joined), then exit."""
+    line = " ".join(part.strip() for part in str(message).splitlines() if part.strip())
+    click.echo(f"{PROG}: {line or 'failed'}", err=True)
     sys.exit(code)
 
 
@@ -100,7 +108,19 @@ def _register_optional_commands() -> None:
     cli_authoring.register(cli, pass_ctx, fail)
 
 
+def usage_line(exc: click.UsageError) -> str:
+    """Click's usage message for one line on stderr. A group run without a subcommand raises
+    NoArgsIsHelpError, whose message is the whole help: name the subcommands instead."""
+    no_args = getattr(click.exceptions, "NoArgsIsHelpError", ())
+    ctx = exc.ctx
+    if no_args and isinstance(exc, no_args) and ctx is not None and isinstance(ctx.command, click.Group):
+        names = ", ".join(ctx.command.list_commands(ctx))
+        return f"missing command (one of: {names}); see `{ctx.command_path} --help`"
+    return exc.format_message() or "bad usage; see --help"
+
+
 def main(argv: Sequence[str] | None = None) -> None:
+    """Run the command; every failure ends here as one line on stderr and exit 1 or 2."""
     try:
         _register_optional_commands()
     except ImportError:
@@ -108,12 +128,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     try:
         cli.main(args=list(argv) if argv is not None else None, prog_name=PROG, standalone_mode=False)
     except click.UsageError as exc:
-        no_args = getattr(click.exceptions, "NoArgsIsHelpError", ())
-        if no_args and isinstance(exc, no_args):
-            click.echo(exc.format_message(), err=True)
-            sys.exit(2)
-        message = exc.format_message().strip().splitlines()
-        fail(message[-1] if message else "bad usage; see --help")
+        fail(usage_line(exc))
     except click.Abort:
         fail("aborted")
     except ValidationFailed as exc:
@@ -121,13 +136,19 @@ def main(argv: Sequence[str] | None = None) -> None:
         fail(f"{exc.message}{' (' + details + ')' if details else ''}")
     except DisclosureError as exc:
         fail(exc.message, 2)
-    except OperationalError as exc:  # database down, wrong URL, refused: say so in one line
-        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
-        fail(f"cannot use the database: {reason}", 1)
+    except SQLAlchemyError as exc:  # database down, refused, not migrated: say so in one line
+        from disclosure_engine.persistence.db import error_line
+
+        log.debug("database error", exc_info=exc)
+        fail(error_line(exc), 1)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:
         fail(exc.format_message())
+    except Exception as exc:  # noqa: BLE001 - last resort: a bug must still be one line, not a traceback
+        log.debug("unexpected error", exc_info=exc)
+        first = (str(exc).strip().splitlines() or [""])[0]
+        fail(f"unexpected error: {type(exc).__name__}{': ' + first if first else ''}", 1)
     sys.exit(0)
 
 

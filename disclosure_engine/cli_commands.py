@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import click
@@ -16,33 +15,36 @@ def register(cli: click.Group, pass_ctx: Callable[..., Any], fail: Callable[...,
     def workflows() -> None:
         pass
 
-    @workflows.command("validate", help="Check BPMN files (with their DMN and forms); exit 1 on problems.")
-    @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-    def workflows_validate(paths: tuple[Path, ...]) -> None:
-        from disclosure_engine.engine.validate import validate_paths
+    @workflows.command("validate", help="Check BPMN files (or every .bpmn under a directory) with "
+                                        "their DMN and form files, given as further paths or found "
+                                        "beside the BPMN; exit 1 on problems.")
+    @click.argument("paths", nargs=-1, required=True, type=click.Path())  # str, not Path: problems show paths as typed
+    def workflows_validate(paths: tuple[str, ...]) -> None:
+        from disclosure_engine.config import max_upload_bytes
+        from disclosure_engine.engine.given_paths import classify
+        from disclosure_engine.engine.validate import check_paths
 
-        missing = [str(p) for p in paths if not p.is_file()]
-        if missing:
-            fail(f"no such file: {missing[0]}")
-        problems = validate_paths(list(paths))
+        given = classify(paths)
+        given.require_usable()
+        _, problems = check_paths(given, max_bytes=max_upload_bytes())
         for problem in problems:
             click.echo(str(problem))
+        count = f"{len(given.bpmn)} workflow file(s)"
         if problems:
-            click.echo(f"{len(problems)} problem(s) in {len(paths)} file(s)", err=True)
+            click.echo(f"{len(problems)} problem(s) in {count}", err=True)
             sys.exit(1)
-        click.echo(f"OK {len(paths)} file(s)")
+        click.echo(f"OK {count}")
 
-    @workflows.command("deploy", help="Validate and deploy BPMN files as new versions (all or nothing).")
-    @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+    @workflows.command("deploy", help="Validate and deploy BPMN files (or every .bpmn under a "
+                                      "directory) with their DMN and form files, given as further "
+                                      "paths or found beside the BPMN, as new versions (all or nothing).")
+    @click.argument("paths", nargs=-1, required=True, type=click.Path())  # str, not Path: problems show paths as typed
     @click.option("--note", default=None, help="Why this version exists (shown to policy teams).")
     @pass_ctx
-    def workflows_deploy(ctx: Any, paths: tuple[Path, ...], note: str | None) -> None:
+    def workflows_deploy(ctx: Any, paths: tuple[str, ...], note: str | None) -> None:
         from disclosure_engine.engine.problems import InvalidWorkflow
         from disclosure_engine.services.workflows import deploy_paths
 
-        missing = [str(p) for p in paths if not p.is_file()]
-        if missing:
-            fail(f"no such file: {missing[0]}")
         try:
             results = deploy_paths(ctx.db, SYSTEM, list(paths), note=note,
                                    max_bytes=ctx.settings.max_upload_bytes)
@@ -50,8 +52,10 @@ def register(cli: click.Group, pass_ctx: Callable[..., Any], fail: Callable[...,
             for problem in exc.problems:
                 click.echo(str(problem))
             fail(f"nothing deployed: {len(exc.problems)} problem(s)", 1)
-        for r in results:
-            click.echo(f"{r.key} {r.version}" + ("" if r.created else " (unchanged)"))
+        for r in results:  # stdout stays `KEY N` for scripts; what did not happen goes to stderr
+            click.echo(f"{r.key} {r.version}")
+            if not r.created:
+                click.echo(f"disclosure-engine: {unchanged_line(r, note)}", err=True)
 
     @workflows.command("list", help="Deployed workflows and versions.")
     @pass_ctx
@@ -77,11 +81,17 @@ def register(cli: click.Group, pass_ctx: Callable[..., Any], fail: Callable[...,
                      national: bool | None, password_stdin: bool) -> None:
         from disclosure_engine.services.users import create_user
 
-        password = sys.stdin.readline().rstrip("\n") if password_stdin else None
+        # rstrip("\r\n"): a password piped from a Windows file or `echo` on some terminals ends
+        # in CRLF, and a stored "\r" would make the password impossible to type at sign-in
+        password = sys.stdin.readline().rstrip("\r\n") if password_stdin else None
         user = create_user(ctx.db, name, roles=list(roles), areas=list(areas), password=password,
                            national=national)
         scope = "national" if user.national else ", ".join(user.areas)
         click.echo(f"created user {user.username} ({', '.join(user.roles)}; {scope})")
+        if password is None:
+            click.echo(f"{user.username} has no password: it cannot sign in and can only use API tokens "
+                       f"(`disclosure-engine tokens create {user.username}`); no command sets a password "
+                       "later, so create accounts that sign in with --password-stdin")
 
     @cli.group(help="API bearer tokens.")
     def tokens() -> None:
@@ -181,6 +191,8 @@ def register(cli: click.Group, pass_ctx: Callable[..., Any], fail: Callable[...,
         else:
             click.echo(f"created {result.cases} cases, {result.processes} processes, "
                        f"{result.completed_tasks} completed tasks, {result.decisions} decisions")
+            if result.states is not None:
+                click.echo(result.states.line())
         click.echo(f"demo logins (password for all: {DEMO_PASSWORD}):")
         for username, description in result.logins:
             click.echo(f"  {username:<22} {description}")
@@ -239,6 +251,17 @@ def register(cli: click.Group, pass_ctx: Callable[..., Any], fail: Callable[...,
             if embedded is not None:
                 embedded.stop()
                 click.echo("embedded Redis and worker stopped")
+
+
+def unchanged_line(result: Any, note: str | None) -> str:
+    """Why a deploy printed an existing version: identical content is never stored twice, so
+    its note is not recorded either, and an older version does not become the latest again."""
+    line = f"{result.key} {result.version} unchanged: identical content is already deployed, not deployed again"
+    if note and note.strip():
+        line += "; the --note was not recorded"
+    if result.latest > result.version:
+        line += f"; version {result.latest} is still the latest, which new processes start on"
+    return line
 
 
 def _progress(done: int, total: int) -> None:

@@ -9,6 +9,10 @@ import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
+
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
 
 from disclosure_engine.domain.errors import BadInput
 
@@ -24,6 +28,60 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
+DATABASE_DRIVERS = {"sqlite": ("pysqlite",), "postgresql": ("psycopg",)}
+REDIS_SCHEMES = ("redis", "rediss", "unix")
+DEFAULT_MAX_UPLOAD_BYTES = 2 * 1024 * 1024
+
+
+def check_database_url(url: str) -> str:
+    """The URL normalised for SQLAlchemy, or BadInput naming DATABASE_URL.
+
+    Checked here, not when the engine is created, because SQLAlchemy's own refusals
+    (ArgumentError, a missing driver module, a bad port) surface as tracebacks deep in the
+    first command that touches the database. Messages name the scheme only: the URL itself
+    may hold a password.
+    """
+    normalised = normalise_database_url(url)
+    try:
+        parsed: URL = make_url(normalised)
+    except ArgumentError:
+        raise BadInput("DATABASE_URL is not a database URL (expected postgresql://user@host:port/db "
+                       "or sqlite:///path/to/file.db)") from None
+    except ValueError:
+        raise BadInput("DATABASE_URL has a port that is not a number") from None
+    backend, driver = parsed.get_backend_name(), parsed.get_driver_name()
+    if backend not in DATABASE_DRIVERS:
+        raise BadInput(f"DATABASE_URL must be a PostgreSQL (postgresql:// or postgres://) or SQLite "
+                       f"(sqlite:///) URL, not {parsed.drivername}://")
+    if driver not in DATABASE_DRIVERS[backend]:
+        raise BadInput(f"DATABASE_URL: the {driver} driver is not supported; use "
+                       f"{backend}:// (the product uses {DATABASE_DRIVERS[backend][0]})")
+    return normalised
+
+
+def check_redis_url(url: str) -> str:
+    """``url`` if redis-py can use it, else BadInput naming REDIS_URL (redis-py's own ValueError
+    comes from the first connection, as a traceback)."""
+    parts = urlsplit(url)
+    if parts.scheme not in REDIS_SCHEMES:
+        raise BadInput("REDIS_URL must start with redis://, rediss:// or unix:// "
+                       "(e.g. redis://host:6379/0)")
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        raise BadInput("REDIS_URL has a port that is not a number") from None
+    if parts.scheme == "unix" and not parts.path:
+        raise BadInput("REDIS_URL unix:// needs a socket path (unix:///path/to/redis.sock)")
+    return url
+
+
+def max_upload_bytes(environ: dict[str, str] | None = None) -> int:
+    """MAX_UPLOAD_BYTES alone, for commands such as ``workflows validate`` that need the limit
+    deploy applies but no database, secret or instance folder."""
+    env = dict(os.environ if environ is None else environ)
+    return _int(env, "MAX_UPLOAD_BYTES", DEFAULT_MAX_UPLOAD_BYTES)
+
+
 @dataclass(frozen=True)
 class Settings:
     env: str = "development"
@@ -32,7 +90,7 @@ class Settings:
     secret_key: str = ""
     instance_dir: Path = PROJECT_ROOT / "instance"
     workflows_dir: Path = PROJECT_ROOT / "workflows"
-    max_upload_bytes: int = 2 * 1024 * 1024
+    max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES
     expression_timeout_ms: int = 200
     sweep_seconds: int = 30
     smtp_host: str | None = None
@@ -70,8 +128,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     if name not in ENVIRONMENTS:
         raise BadInput(f"DISCLOSURE_ENV must be one of {', '.join(ENVIRONMENTS)}, got {name!r}")
     instance_dir = Path(env.get("DISCLOSURE_INSTANCE_DIR") or PROJECT_ROOT / "instance")
-    database_url = env.get("DATABASE_URL") or ""
-    redis_url = env.get("REDIS_URL") or None
+    database_url = check_database_url(env["DATABASE_URL"]) if env.get("DATABASE_URL") else ""
+    redis_url = check_redis_url(env["REDIS_URL"]) if env.get("REDIS_URL") else None
     secret = env.get("SECRET_KEY") or ""
     generated = False
     if name == "production":
@@ -87,12 +145,12 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         secret, generated = _instance_secret(instance_dir), True
     return Settings(
         env=name,
-        database_url=normalise_database_url(database_url),
+        database_url=database_url,
         redis_url=redis_url,
         secret_key=secret,
         instance_dir=instance_dir,
         workflows_dir=Path(env.get("WORKFLOWS_DIR") or PROJECT_ROOT / "workflows"),
-        max_upload_bytes=_int(env, "MAX_UPLOAD_BYTES", 2 * 1024 * 1024),
+        max_upload_bytes=max_upload_bytes(env),
         expression_timeout_ms=_int(env, "EXPRESSION_TIMEOUT_MS", 200),
         sweep_seconds=_int(env, "SWEEP_SECONDS", 30),
         smtp_host=env.get("SMTP_HOST") or None,

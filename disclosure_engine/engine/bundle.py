@@ -8,7 +8,7 @@ uploaded files (API); both end in the same structure, so validation has one inpu
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Container, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from types import MappingProxyType
@@ -107,15 +107,22 @@ def choose_process(root: etree._Element, stem: str) -> str | None:
 
 # -- building ---------------------------------------------------------------------------------
 
-def bundle_from_path(bpmn_path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> WorkflowBundle:
+def bundle_from_path(bpmn_path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES,
+                     extras: Mapping[str, bytes] | None = None) -> WorkflowBundle:
     """The BPMN at ``bpmn_path`` plus the files it references from the same directory.
+
+    ``extras`` (file name -> content) are DMN and form files the user gave alongside the BPMN,
+    perhaps from another directory: a referenced name found there is taken from there, in
+    preference to a same-named file beside the BPMN (the author named that file on purpose),
+    and a decision is looked up in the given DMN before the ones beside the BPMN.
 
     Unsafe or unreadable primary XML raises InvalidWorkflow; a referenced file that is missing
     is simply absent from the bundle, and validation reports it against the referencing element.
     """
     bpmn_path = Path(bpmn_path)
+    extras = extras or {}
     name = bpmn_path.name
-    content = _read(bpmn_path, max_bytes)
+    content = read_file(bpmn_path, max_bytes)
     root = parse_xml(content, path=str(bpmn_path), max_bytes=max_bytes)
     key = choose_process(root, bpmn_path.stem)
     if key is None:
@@ -123,57 +130,86 @@ def bundle_from_path(bpmn_path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> 
                                        "no bpmn:process in this file")])
     directory = bpmn_path.parent
     files: dict[str, bytes] = {name: content}
+
+    def take(fname: str) -> None:
+        if fname not in files:
+            files[fname] = extras[fname] if fname in extras else read_file(directory / fname, max_bytes)
+
     pending = [root]
     dmn_index: dict[str, str] | None = None
     bpmn_index: dict[str, str] | None = None
     while pending:
         current = pending.pop()
         for form in form_references(current):
-            candidate = directory / PurePath(form).name
-            if form not in files and candidate.is_file():
-                files[PurePath(form).name] = _read(candidate, max_bytes)
+            fname = PurePath(form).name
+            if fname in extras or (directory / fname).is_file():
+                take(fname)
         wanted = decision_references(current)
         if wanted:
-            dmn_index = dmn_index if dmn_index is not None else _index(directory, "*.dmn", max_bytes,
-                                                                       decision_ids)
+            if dmn_index is None:
+                dmn_index = _given_index(extras, ".dmn", decision_ids)
+                for ident, fname in _index(directory, "*.dmn", max_bytes, decision_ids,
+                                           skip=extras).items():
+                    dmn_index.setdefault(ident, fname)
             for decision in wanted:
-                fname = dmn_index.get(decision)
-                if fname and fname not in files:
-                    files[fname] = _read(directory / fname, max_bytes)
+                if decision in dmn_index:
+                    take(dmn_index[decision])
         for called in called_processes(current):
             bpmn_index = bpmn_index if bpmn_index is not None else _index(
                 directory, "*.bpmn", max_bytes, process_ids)
             fname = bpmn_index.get(called)
             if fname and fname not in files:
-                files[fname] = _read(directory / fname, max_bytes)
+                files[fname] = read_file(directory / fname, max_bytes)
                 pending.append(parse_xml(files[fname], path=str(directory / fname),
                                          max_bytes=max_bytes))
     return WorkflowBundle.build(key, name, files)
 
 
-def _read(path: Path, max_bytes: int) -> bytes:
+def read_file(path: Path, max_bytes: int, *, shown: str | None = None) -> bytes:
+    """The file's bytes, or InvalidWorkflow naming it (as ``shown``, else ``path``) when it is
+    over ``max_bytes`` or unreadable."""
+    label = shown if shown is not None else str(path)
     try:
         size = path.stat().st_size
         if size > max_bytes:
-            raise InvalidWorkflow([Problem(str(path), 1, "-", f"file is {size} bytes, larger than "
-                                                              f"the {max_bytes}-byte limit")])
+            raise InvalidWorkflow([Problem(label, 1, "-", f"file is {size} bytes, larger than "
+                                                          f"the {max_bytes}-byte limit")])
         return path.read_bytes()
     except OSError as exc:
-        raise InvalidWorkflow([Problem(str(path), 1, "-", f"cannot read file: {exc.strerror}")])\
+        raise InvalidWorkflow([Problem(label, 1, "-", f"cannot read file: {exc.strerror}")])\
             from None
 
 
-def _index(directory: Path, pattern: str, max_bytes: int, ids_of: object) -> dict[str, str]:
+def _index(directory: Path, pattern: str, max_bytes: int, ids_of: object,
+           skip: Container[str] = ()) -> dict[str, str]:
     """id -> file name for sibling files; files that fail the safety check are skipped here
-    (they are not part of the bundle, so the missing reference is what gets reported)."""
+    (they are not part of the bundle, so the missing reference is what gets reported), and so
+    are names in ``skip`` (replaced by a file the user gave)."""
     index: dict[str, str] = {}
     for path in sorted(directory.glob(pattern)):
+        if path.name in skip:
+            continue
         try:
-            node = parse_xml(_read(path, max_bytes), path=str(path), max_bytes=max_bytes)
+            node = parse_xml(read_file(path, max_bytes), path=str(path), max_bytes=max_bytes)
         except InvalidWorkflow:
             continue
         for ident in ids_of(node):  # type: ignore[operator]
             index.setdefault(ident, path.name)
+    return index
+
+
+def _given_index(files: Mapping[str, bytes], suffix: str, ids_of: object) -> dict[str, str]:
+    """id -> file name for given files; unsafe ones are skipped (the caller reports them)."""
+    index: dict[str, str] = {}
+    for fname in sorted(files):
+        if not fname.lower().endswith(suffix):
+            continue
+        try:
+            node = parse_xml(files[fname], path=fname, max_bytes=len(files[fname]) + 1)
+        except InvalidWorkflow:
+            continue
+        for ident in ids_of(node):  # type: ignore[operator]
+            index.setdefault(ident, fname)
     return index
 
 

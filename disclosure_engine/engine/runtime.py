@@ -247,10 +247,18 @@ def _fire(task: Task, timer: TimerEventDefinition) -> None:
 
 def _shift_new_timers(wf: BpmnWorkflow, before: set[UUID], offset: timedelta) -> None:
     """Timers that started during a simulated advance count from the simulated now."""
-    if offset <= timedelta(0):
-        return
+    if offset > timedelta(0):
+        shift_timers(wf, offset, skip=before)
+
+
+def shift_timers(wf: BpmnWorkflow, offset: timedelta, *, skip: set[UUID] | frozenset[UUID] = frozenset()) -> None:
+    """Move every waiting duration and cycle timer by ``offset`` (either sign), as if it had
+    started ``offset`` later. Dates (``timeDate``) are absolute and stay: a review date does not
+    move because the work around it is older. Demo data uses a negative offset to age a process
+    together with its task rows, so a sweep fires what would have fallen due by now.
+    """
     for task in _timer_tasks(wf):
-        if task.id in before:
+        if task.id in skip:
             continue
         value = task._get_internal_data("event_value")
         for timer in _timer_defs(task):

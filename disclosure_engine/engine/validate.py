@@ -9,23 +9,28 @@ with ``PATH:LINE: element-id: message`` lines, never a traceback.
 """
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable
 from pathlib import Path
 
 from lxml import etree
 
-from disclosure_engine.engine.bundle import BPMN_NS, WorkflowBundle, bundle_from_path
+from disclosure_engine.engine.bundle import BPMN_NS, WorkflowBundle
 from disclosure_engine.engine.compiler import compile_bundle
 from disclosure_engine.engine.expressions import (
     bpmn_expression_problems,
     dmn_expression_problems,
     local,
 )
+from disclosure_engine.engine.given_paths import (
+    GivenPaths,
+    PathBundle,
+    bundles_from_paths,
+    classify,
+)
 from disclosure_engine.engine.lint import lint_bpmn
 from disclosure_engine.engine.problems import InvalidWorkflow, Problem
 from disclosure_engine.engine.task_checks import compiled_task_problems
-from disclosure_engine.engine.xml_safety import parse_xml
+from disclosure_engine.engine.xml_safety import DEFAULT_MAX_BYTES, parse_xml
 
 _BIG = 1 << 40
 _FLOW_TARGETS = ("sourceRef", "targetRef")
@@ -130,40 +135,26 @@ def _unique(problems: Iterable[Problem]) -> list[Problem]:
     return out
 
 
-def _bpmn_files(path: Path) -> list[Path]:
-    if path.is_dir():
-        return sorted(p for p in path.rglob("*.bpmn") if p.is_file())
-    return [path]
+def validate_paths(paths: Iterable[str | Path], *, shipped: bool = False,
+                   max_bytes: int = DEFAULT_MAX_BYTES) -> list[Problem]:
+    """Validate each BPMN path (a directory means every .bpmn under it) with the DMN and form
+    files given alongside it (see ``given_paths``). Never raises: paths that cannot be used are
+    problems too.
 
-
-def validate_paths(paths: list[Path], *, shipped: bool = False) -> list[Problem]:
-    """Validate each BPMN path (a directory means every .bpmn under it). Never raises.
-
-    Problem paths are the real file paths, so editors and CI can jump to them.
+    Problem paths are the paths as given (or found under a given directory), so editors and CI
+    can jump to them.
     """
-    problems: list[Problem] = []
-    for given in paths:
-        given = Path(given)
-        if not given.exists():
-            problems.append(Problem(str(given), 1, "-", "no such file"))
-            continue
-        for bpmn in _bpmn_files(given):
-            problems.extend(_validate_path(bpmn, shipped=shipped))
-    return problems
+    given = classify(paths)
+    _, problems = check_paths(given, shipped=shipped, max_bytes=max_bytes)
+    return [r.problem() for r in given.refused] + problems
 
 
-def _validate_path(bpmn: Path, *, shipped: bool) -> list[Problem]:
-    try:
-        bundle = bundle_from_path(bpmn)
-    except InvalidWorkflow as exc:
-        return exc.problems
-    except Exception as exc:  # noqa: BLE001 - third-party code raises anything; report it
-        return [Problem(str(bpmn), 1, "-", f"cannot read workflow: {type(exc).__name__}: {exc}")]
-    directory = bpmn.parent
-
-    def real(problem: Problem) -> Problem:
-        if problem.path in bundle.files:
-            return dataclasses.replace(problem, path=str(directory / problem.path))
-        return problem
-
-    return [real(p) for p in validate_bundle(bundle, shipped=shipped)]
+def check_paths(given: GivenPaths, *, shipped: bool = False,
+                max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[list[PathBundle], list[Problem]]:
+    """The bundles the given paths make, and every problem with them ([] means deployable);
+    the one gate ``validate`` and ``deploy`` share, so they refuse exactly the same files."""
+    built = bundles_from_paths(given, max_bytes=max_bytes)
+    problems = list(built.problems)
+    for item in built.bundles:
+        problems.extend(item.as_given(p) for p in validate_bundle(item.bundle, shipped=shipped))
+    return built.bundles, problems

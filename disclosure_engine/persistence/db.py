@@ -13,6 +13,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
@@ -71,3 +72,33 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+# PostgreSQL undefined_table / undefined_column; SQLite says "no such table/column"
+_SCHEMA_SQLSTATES = ("42P01", "42703")
+_SCHEMA_MESSAGES = ("no such table", "no such column")
+
+
+def schema_missing(exc: SQLAlchemyError) -> bool:
+    """True when the error means the schema is older than the code (not migrated yet)."""
+    orig = getattr(exc, "orig", None)
+    if getattr(orig, "sqlstate", None) in _SCHEMA_SQLSTATES:
+        return True
+    return any(m in str(orig or exc) for m in _SCHEMA_MESSAGES)
+
+
+def error_line(exc: SQLAlchemyError) -> str:
+    """One line for an operator: what went wrong and, for an unmigrated database, what to run.
+
+    Only the driver's first line is kept: later lines repeat the SQL statement, and
+    PostgreSQL's DETAIL line can quote row values.
+    """
+    orig = getattr(exc, "orig", None)
+    lines = str(orig if orig is not None else exc).strip().splitlines()
+    detail = lines[0].strip() if lines else type(exc).__name__
+    if schema_missing(exc):
+        return f"the database schema is missing or older than this release ({detail}); " \
+               "run `disclosure-engine db upgrade` first"
+    if isinstance(exc, OperationalError):
+        return f"cannot use the database: {detail}"
+    return f"database error: {detail}"

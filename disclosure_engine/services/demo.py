@@ -2,7 +2,10 @@
 
 Processes are advanced by replaying steps of the shipped workflows' BPMN unit tests (realistic,
 reviewed form data), stopping at a different point for each case, so the inbox, the decision
-log and the audit log all have something to show. Never run against production.
+log and the audit log all have something to show; every tenth case's consideration waits on
+representations whose window then lapses. ``demo_states`` then ages, claims and sweeps the new
+work so tasks are in every state (open, claimed, overdue, escalated, completed, cancelled).
+Never run against production.
 """
 from __future__ import annotations
 
@@ -23,6 +26,7 @@ from disclosure_engine.domain.roles import SYSTEM, Actor
 from disclosure_engine.persistence.db import Database
 from disclosure_engine.persistence.models import Case, HumanTask, User
 from disclosure_engine.services import cases as case_service
+from disclosure_engine.services import demo_states
 from disclosure_engine.services import tasks as task_service
 from disclosure_engine.services.users import actor_for, create_user
 from disclosure_engine.services.workflows import deploy_shipped
@@ -30,6 +34,10 @@ from disclosure_engine.services.workflows import deploy_shipped
 DEMO_PASSWORD = "demo-password-2026"
 DEMO_AREAS = ("kent", "essex", "london")
 NATIONAL_USERS = (("policy.lead", "policy"), ("auditor", "auditor"), ("admin", "admin"))
+# the s327a path whose representations are sought and never come: replayed up to the request,
+# its 28-day window lapses when demo_states ages it, and the task is withdrawn (cancelled)
+LAPSED_PATH = ("s327a_consideration", "representations sought, response window lapses", "consider_representations")
+LAPSED_EVERY = 10
 
 
 @dataclass
@@ -40,6 +48,7 @@ class DemoResult:
     completed_tasks: int = 0
     decisions: int = 0
     logins: list[tuple[str, str]] = field(default_factory=list)
+    states: demo_states.DemoStates | None = None
 
 
 def demo_logins() -> list[tuple[str, str]]:
@@ -66,6 +75,9 @@ def create_demo_data(db: Database, settings: Settings, *, cases: int = 200, seed
     rng = random.Random(seed)
     paths = {key: _load_paths(settings.workflows_dir / "tests" / f"{key}.json") for key in
              ("s327a_consideration", "csods_application", "urgent_disclosure", "disclosure_delivery")}
+    lapsing = _lapsing_path(paths[LAPSED_PATH[0]])
+    lapsed: list[int] = []
+    after_instance = demo_states.last_instance_id(db)
     for i, payload in enumerate(generate_cases(cases, seed=seed + existing)):
         try:
             view = case_service.create_case(db, SYSTEM, payload)
@@ -84,7 +96,12 @@ def create_demo_data(db: Database, settings: Settings, *, cases: int = 200, seed
                             "urgent_disclosure"))
         for process_id, key in started:
             result.processes += 1
-            if paths[key]:
+            if key == LAPSED_PATH[0] and lapsing and i % LAPSED_EVERY == 3:
+                done, decided, _ = _replay(db, actors, area, process_id, lapsing[0], rng, stop=lapsing[1])
+                result.completed_tasks += done
+                result.decisions += decided
+                lapsed.append(process_id)
+            elif paths[key]:
                 done, decided, finished = _replay(db, actors, area, process_id, rng.choice(paths[key]), rng)
                 result.completed_tasks += done
                 result.decisions += decided
@@ -97,7 +114,8 @@ def create_demo_data(db: Database, settings: Settings, *, cases: int = 200, seed
                     result.decisions += dd
         if progress:
             progress(i + 1, cases)
-    _age_some_tasks(db, rng)
+    result.states = demo_states.settle(db, settings, rng, actors, after_instance=after_instance,
+                                       lapsed=lapsed, sign_in_areas=DEMO_AREAS)
     return result
 
 
@@ -115,22 +133,9 @@ def decided_id(db: Database, process_id: int) -> int | None:
                                .order_by(Decision.version.desc()).limit(1)).scalar_one_or_none()
 
 
-def _age_some_tasks(db: Database, rng: random.Random) -> None:
-    """Pretend a third of open work started weeks ago, so the overdue views have something in them."""
-    from datetime import timedelta
-
-    with db.transaction() as session:
-        for task in session.execute(select(HumanTask).where(HumanTask.status == "open")).scalars():
-            if rng.random() < 0.33 and task.due_at is not None:
-                shift = timedelta(days=rng.randint(3, 40), hours=rng.randint(0, 23))
-                task.created_at -= shift
-                task.due_at -= shift
-                for name in ("reminder_at", "escalate_at", "next_escalation_at"):
-                    if getattr(task, name) is not None:
-                        setattr(task, name, getattr(task, name) - shift)
-
-
 def _ensure_users(db: Database) -> dict[str, Actor]:
+    """Create the demo accounts that do not exist yet; returns every demo account's actor
+    (the replays and claims act as the staff of each case's area)."""
     wanted = [(f"{role}.{area}", [role], [area]) for area in DEMO_AREAS for role in ("officer", "chair", "manager")]
     wanted += [(name, [role], []) for name, role in NATIONAL_USERS]
     with db.transaction() as session:
@@ -141,15 +146,15 @@ def _ensure_users(db: Database) -> dict[str, Actor]:
                         display_name=username.replace(".", " ").title())
     # every other area gets staff who receive reminders and escalations (no password: they
     # cannot sign in), so the demo's workers always have someone to tell
-    for area in AREA_SLUGS:
-        if area in DEMO_AREAS:
-            continue
-        for role in ("officer", "chair", "manager"):
-            if f"{role}.{area}" not in have:
-                create_user(db, f"{role}.{area}", roles=[role], areas=[area],
-                            display_name=f"{area.replace('-', ' ').title()} {role} (no sign-in)")
+    staff = [f"{role}.{area}" for area in AREA_SLUGS if area not in DEMO_AREAS
+             for role in ("officer", "chair", "manager")]
+    for username in staff:
+        if username not in have:
+            role, area = username.split(".", 1)
+            create_user(db, username, roles=[role], areas=[area],
+                        display_name=f"{area.replace('-', ' ').title()} {role} (no sign-in)")
     with db.transaction() as session:
-        users = session.execute(select(User).where(User.username.in_([w[0] for w in wanted]))).scalars()
+        users = session.execute(select(User).where(User.username.in_([w[0] for w in wanted] + staff))).scalars()
         return {u.username: actor_for(u) for u in users}
 
 
@@ -160,13 +165,14 @@ def _load_paths(path: Path) -> list[dict[str, Any]]:
 
 
 def _replay(db: Database, actors: dict[str, Actor], area: str, process_id: int, path: dict[str, Any],
-            rng: random.Random) -> tuple[int, int, str | None]:
-    """Complete the first k task steps of ``path``; k varies so processes sit in every state.
+            rng: random.Random, *, stop: int | None = None) -> tuple[int, int, str | None]:
+    """Complete the first k task steps of ``path`` (``stop``, else random so processes sit in
+    every state).
 
     Returns (tasks completed, decisions recorded, end event if the process finished).
     """
-    steps = [s for s in path["steps"] if "task" in s and "expect_errors" not in s]
-    stop = rng.randint(0, len(steps))
+    steps = _task_steps(path)
+    stop = rng.randint(0, len(steps)) if stop is None else stop
     done = decided = 0
     end = None
     for step in steps[:stop]:
@@ -187,6 +193,20 @@ def _replay(db: Database, actors: dict[str, Actor], area: str, process_id: int, 
         decided += 1 if outcome["decision_id"] else 0
         end = outcome["process"]["end_event"] if outcome["process"]["status"] == "completed" else None
     return done, decided, end
+
+
+def _task_steps(path: dict[str, Any]) -> list[dict[str, Any]]:
+    return [s for s in path["steps"] if "task" in s and "expect_errors" not in s]
+
+
+def _lapsing_path(paths: list[dict[str, Any]]) -> tuple[dict[str, Any], int] | None:
+    """The lapsed-representations path and how many of its steps lead up to the request."""
+    _, name, last = LAPSED_PATH
+    for path in paths:
+        steps = [s["task"] for s in _task_steps(path)]
+        if path.get("name") == name and last in steps:
+            return path, steps.index(last) + 1
+    return None
 
 
 def _dates(value: Any) -> Any:

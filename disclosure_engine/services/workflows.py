@@ -20,14 +20,11 @@ from sqlalchemy.orm import Session
 from disclosure_engine.config import Settings
 from disclosure_engine.domain.errors import Conflict, Forbidden, NotFound
 from disclosure_engine.domain.roles import POLICY_ROLES, SYSTEM, Actor
-from disclosure_engine.engine.bundle import (
-    WorkflowBundle,
-    bundle_from_files,
-    bundle_from_path,
-)
+from disclosure_engine.engine.bundle import WorkflowBundle, bundle_from_files
+from disclosure_engine.engine.given_paths import classify
 from disclosure_engine.engine.problems import InvalidWorkflow
 from disclosure_engine.engine.runtime import CompiledWorkflow, compile_bundle
-from disclosure_engine.engine.validate import validate_bundle
+from disclosure_engine.engine.validate import check_paths, validate_bundle
 from disclosure_engine.persistence.db import Database
 from disclosure_engine.persistence.models import DefinitionFile, ProcessDefinition
 from disclosure_engine.services import audit
@@ -38,10 +35,14 @@ SHIPPED_KEYS = ("s327a_consideration", "disclosure_delivery", "csods_application
 
 @dataclass(frozen=True)
 class DeployResult:
+    """``created`` is False when identical content was already deployed: ``version`` is then
+    that version (not deployed again, no note recorded) and ``latest`` may be newer."""
+
     key: str
     version: int
     content_hash: str
     created: bool
+    latest: int = 0
 
 
 def _require_policy(actor: Actor) -> None:
@@ -64,10 +65,10 @@ def _store(session: Session, actor: Actor, bundle: WorkflowBundle, note: str | N
     existing = session.execute(select(ProcessDefinition).where(
         ProcessDefinition.key == bundle.key, ProcessDefinition.content_hash == bundle.content_hash)
     ).scalar_one_or_none()
-    if existing is not None:
-        return DeployResult(existing.key, existing.version, existing.content_hash, False)
     latest = session.execute(select(func.max(ProcessDefinition.version)).where(
         ProcessDefinition.key == bundle.key)).scalar()
+    if existing is not None:
+        return DeployResult(existing.key, existing.version, existing.content_hash, False, latest)
     definition = ProcessDefinition(
         key=bundle.key, version=(latest or 0) + 1, content_hash=bundle.content_hash,
         primary_file=bundle.primary, note=(note or "").strip() or None,
@@ -83,19 +84,25 @@ def _store(session: Session, actor: Actor, bundle: WorkflowBundle, note: str | N
     audit.record(session, actor, "workflow.deployed", "workflow", f"{bundle.key}:{definition.version}",
                  detail={"key": bundle.key, "version": definition.version,
                          "content_hash": bundle.content_hash, "files": sorted(bundle.files), "note": note})
-    return DeployResult(bundle.key, definition.version, bundle.content_hash, True)
+    return DeployResult(bundle.key, definition.version, bundle.content_hash, True, definition.version)
 
 
-def deploy_paths(db: Database, actor: Actor, paths: Iterable[Path], *, note: str | None = None,
+def deploy_paths(db: Database, actor: Actor, paths: Iterable[str | Path], *, note: str | None = None,
                  max_bytes: int = 2 * 1024 * 1024) -> list[DeployResult]:
-    """Deploy each BPMN file (with the DMN and forms beside it); all or nothing."""
+    """Deploy each BPMN path (a directory: every .bpmn under it) with the DMN and form files
+    given alongside it or found beside it; all or nothing.
+
+    Paths that cannot be used at all raise BadInput; any problem (the same checks as
+    ``workflows validate``) raises InvalidWorkflow naming files by the paths as given.
+    """
     _require_policy(actor)
-    bundles = [bundle_from_path(Path(p), max_bytes=max_bytes) for p in paths]
-    problems = [p for b in bundles for p in validate_bundle(b)]
+    given = classify(paths)
+    given.require_usable()
+    built, problems = check_paths(given, max_bytes=max_bytes)
     if problems:
         raise InvalidWorkflow(problems)
     with db.transaction() as session:
-        return [_store(session, actor, b, note) for b in bundles]
+        return [_store(session, actor, item.bundle, note) for item in built]
 
 
 def deploy_uploaded(db: Database, actor: Actor, files: dict[str, bytes], *, note: str | None = None) -> DeployResult:

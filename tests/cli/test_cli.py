@@ -46,9 +46,27 @@ def test_deploy_prints_key_and_version_and_is_idempotent(run):
     assert first.returncode == 0, first.stderr
     assert first.stdout.strip() == "mini_decision 1"
     again = run("workflows", "deploy", str(MINI))
-    assert again.stdout.strip() == "mini_decision 1 (unchanged)"
+    assert again.returncode == 0 and again.stdout == "mini_decision 1\n", "stdout is KEY N, always"
+    assert again.stderr == ("disclosure-engine: mini_decision 1 unchanged: identical content is already "
+                            "deployed, not deployed again\n")
+    noted = run("workflows", "deploy", str(MINI), "--note", "second try")
+    assert noted.returncode == 0 and noted.stdout == "mini_decision 1\n"
+    assert noted.stderr.strip().endswith("not deployed again; the --note was not recorded")
     listed = run("workflows", "list")
     assert listed.stdout.startswith("mini_decision\t1\t") and "first cut" in listed.stdout
+    assert "second try" not in listed.stdout and listed.stdout.count("\n") == 1
+
+
+def test_deploying_an_older_versions_content_says_it_is_not_the_latest(run, tmp_path):
+    v2 = tmp_path / MINI.name
+    for f in MINI.parent.iterdir():
+        v2.with_name(f.name).write_bytes(f.read_bytes())
+    v2.write_text(v2.read_text().replace('value="P5D"', 'value="P9D"'))
+    assert run("workflows", "deploy", str(MINI)).stdout == "mini_decision 1\n"
+    assert run("workflows", "deploy", str(v2)).stdout == "mini_decision 2\n"
+    back = run("workflows", "deploy", str(MINI))
+    assert back.returncode == 0 and back.stdout == "mini_decision 1\n"
+    assert back.stderr.strip().endswith("; version 2 is still the latest, which new processes start on")
 
 
 def test_failing_file_deploys_nothing(run, tmp_path):
@@ -154,3 +172,37 @@ def test_tokens_are_listed_with_last_use_and_revoked_at_once(run, db):
     assert missing.returncode == 2 and "No API token" in missing.stderr
     assert "revoked" in next(line for line in run("tokens", "list").stdout.splitlines() if "case system" in line)
     assert run("audit", "verify").returncode == 0
+
+
+def test_password_stdin_drops_a_windows_line_ending(run, db):
+    from disclosure_engine.services.users import authenticate
+
+    ok = run("users", "create", "officer.kent", "--role", "officer", "--area", "kent", "--password-stdin",
+             stdin="correct horse battery\r\n")
+    assert ok.returncode == 0, ok.stderr
+    assert "no password" not in ok.stdout
+    assert authenticate(db, "officer.kent", "correct horse battery") is not None
+
+
+def test_a_user_created_without_a_password_is_told_it_can_only_use_tokens(run):
+    result = run("users", "create", "case.system", "--role", "officer", "--area", "kent")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "created user case.system (officer; kent)",
+        "case.system has no password: it cannot sign in and can only use API tokens "
+        "(`disclosure-engine tokens create case.system`); no command sets a password later, so create "
+        "accounts that sign in with --password-stdin"]
+
+
+def test_demo_data_reports_tasks_in_every_state_and_if_empty_adds_nothing(run, db):
+    first = run("demo-data", "--cases", "20", "--seed", "3")
+    assert first.returncode == 0, first.stderr
+    lines = first.stdout.splitlines()
+    assert lines[0].startswith("created 20 cases, ")
+    assert lines[1].startswith("tasks: ") and " claimed, " in lines[1] and " cancelled; escalations: " in lines[1]
+    with db.engine.connect() as conn:
+        before = conn.execute(text("SELECT count(*), count(assignee_id) FROM human_task")).one()
+    again = run("demo-data", "--if-empty")
+    assert again.returncode == 0 and again.stdout.startswith("demo data already present; nothing to do")
+    with db.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*), count(assignee_id) FROM human_task")).one() == before

@@ -7,9 +7,11 @@ from disclosure_engine.domain.areas import AREAS
 from disclosure_engine.persistence.models import (
     Case,
     Decision,
+    EscalationStep,
     HumanTask,
     ProcessDefinition,
     ProcessInstance,
+    User,
     utcnow,
 )
 from disclosure_engine.services import audit
@@ -41,3 +43,45 @@ def test_demo_logins_work_and_a_second_run_changes_nothing(db, settings):
         assert authenticate(db, username, DEMO_PASSWORD) is not None, username
     with db.transaction() as s:
         assert s.execute(select(func.count()).select_from(Case)).scalar_one() == 5
+
+
+def _task_states(db):
+    """What a demo user sees, without ids or times: (case, workflow, step, status, assignee, level)."""
+    with db.transaction() as s:
+        rows = s.execute(select(Case.reference, HumanTask.workflow_key, HumanTask.element_id, HumanTask.status,
+                                User.username, HumanTask.escalation_level)
+                         .join(Case, Case.id == HumanTask.case_id)
+                         .outerjoin(User, User.id == HumanTask.assignee_id)).all()
+    return sorted(tuple(r) for r in rows)
+
+
+def test_demo_tasks_are_in_every_state(db, settings):
+    result = create_demo_data(db, settings, cases=60, seed=3)
+    states = _task_states(db)
+    assert {"open", "completed", "cancelled"} <= {status for *_, status, _, _ in states}
+    claimed = [(step, user) for _, _, step, status, user, _ in states if status == "open" and user]
+    assert claimed, "some tasks are claimed and not completed"
+    assert all(user.split(".")[0] in ("officer", "chair", "manager") for _, user in claimed)
+    assert any(user in {name for name, _ in result.logins} for _, user in claimed), \
+        "a demo sign-in has something in My tasks"
+    with db.transaction() as s:
+        kinds = set(s.execute(select(EscalationStep.kind)).scalars())
+        withdrawn = s.execute(select(HumanTask.instance_id).where(
+            HumanTask.status == "cancelled", HumanTask.element_id == "record_representations")).scalars().all()
+        moved_on = s.execute(select(HumanTask.element_id).where(
+            HumanTask.instance_id.in_(withdrawn), HumanTask.status == "open")).scalars().all()
+    assert kinds == {"reminded", "overdue", "escalated"}, "overdue work went up the ladder"
+    assert withdrawn and len(moved_on) == len(withdrawn) and set(moved_on) <= {"decide", "propose_decision"}, \
+        "a lapsed representations window withdrew its task and the process moved on to the decision"
+    assert result.states.tasks["claimed"] == len(claimed) and result.states.tasks["cancelled"] == len(withdrawn)
+    assert audit.verify_chain(db).ok
+
+
+def test_demo_states_are_the_same_for_the_same_seed(db, settings):
+    from tests.conftest import _empty
+
+    create_demo_data(db, settings, cases=30, seed=11)
+    first = _task_states(db)
+    _empty(db)
+    create_demo_data(db, settings, cases=30, seed=11)
+    assert _task_states(db) == first

@@ -42,3 +42,29 @@ def test_bad_values_are_one_line_errors():
         load_settings({"SWEEP_SECONDS": "often", "SECRET_KEY": "x" * 40})
     with pytest.raises(BadInput, match="DISCLOSURE_ENV"):
         load_settings({"DISCLOSURE_ENV": "staging"})
+
+
+@pytest.mark.parametrize("env, needle", [
+    ({"DATABASE_URL": "nonsense"}, "DATABASE_URL is not a database URL"),
+    ({"DATABASE_URL": "mysql://x/y"}, "not mysql://"),
+    ({"DATABASE_URL": "postgresql+asyncpg://a@b/c"}, "asyncpg driver is not supported"),
+    ({"DATABASE_URL": "postgres://a:pw@b:port/c"}, "port that is not a number"),
+    ({"REDIS_URL": "notaurl"}, "REDIS_URL must start with redis://, rediss:// or unix://"),
+    ({"REDIS_URL": "redis://h:abc/0"}, "REDIS_URL has a port"),
+    ({"REDIS_URL": "unix://"}, "socket path"),
+])
+def test_urls_are_checked_when_settings_load(tmp_path, env, needle):
+    with pytest.raises(BadInput, match=needle) as refused:
+        load_settings({"DISCLOSURE_INSTANCE_DIR": str(tmp_path), **env})
+    assert "pw" not in refused.value.message
+
+
+@pytest.mark.parametrize("url", ["sqlite:///x.db", "sqlite://", "postgresql://a@b:5432/c",
+                                 "postgres://a@b/c", "postgresql+psycopg://a@b/c"])
+def test_supported_database_urls_load(tmp_path, url):
+    assert load_settings({"DISCLOSURE_INSTANCE_DIR": str(tmp_path), "DATABASE_URL": url}).database_url
+
+
+@pytest.mark.parametrize("url", ["redis://r:6379/0", "rediss://u:p@r:6380/1", "unix:///tmp/redis.sock?db=0"])
+def test_supported_redis_urls_load(tmp_path, url):
+    assert load_settings({"DISCLOSURE_INSTANCE_DIR": str(tmp_path), "REDIS_URL": url}).redis_url == url

@@ -22,6 +22,7 @@ from disclosure_engine.engine.runtime import (
     load_state,
     next_timer_at,
     ready_user_tasks,
+    shift_timers,
     start_workflow,
     workflow_status,
 )
@@ -129,6 +130,18 @@ def test_timers_started_during_a_simulated_advance_count_from_simulated_now():
     assert advance_timers(wf, start + timedelta(days=17)) == 1
     assert workflow_status(wf) == "completed"
     assert completed_path(wf) == ["start", "first_wait", "second_wait", "finish"]
+
+
+def test_shifting_timers_back_ages_a_waiting_process(review):
+    compiled = compile_bundle(bundle_from_path(GOOD / "two_timers.bpmn"))
+    wf = start_workflow(compiled, {"second_period": "P5D"})
+    due = next_timer_at(wf)
+    shift_timers(wf, -timedelta(days=11))
+    assert next_timer_at(wf) == due - timedelta(days=11)
+    wf = load_state(compiled, dump_state(wf))  # the shift is part of the saved state
+    assert next_timer_at(wf) == due - timedelta(days=11)
+    advance_timers(wf)  # real now: the first timer has fallen due
+    assert completed_path(wf)[:2] == ["start", "first_wait"]
 
 
 def test_completing_unknown_or_finished_task_is_a_conflict(review):

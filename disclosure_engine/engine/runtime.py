@@ -278,9 +278,13 @@ def advance_timers(wf: BpmnWorkflow, now: datetime | None = None) -> int:
     that start as a consequence are re-based on ``now`` so simulated time is consistent.
     """
     now = _aware(now) if now is not None else datetime.now(UTC)
+    # SpiffWorkflow fires what is due by the wall clock itself, in refresh_timers: count those
+    # here (a timer gone, or a cycle's next firing moved on), or a real sweep reports none
+    wall_due = _due_timers(wf, datetime.now(UTC))
     _engine(wf.refresh_timers)
     _engine(wf.do_engine_steps)
-    fired = 0
+    still = _due_timers(wf, None)
+    fired = sum(1 for key, at in wall_due.items() if still.get(key) != at)
     for _ in range(_MAX_TIMER_ROUNDS):
         due = [(t, timer) for t in _timer_tasks(wf) for timer in _timer_defs(t)
                if (at := _due_at(t, timer)) is not None and at <= now]
@@ -293,6 +297,13 @@ def advance_timers(wf: BpmnWorkflow, now: datetime | None = None) -> int:
         _engine(wf.do_engine_steps)
         _shift_new_timers(wf, before, now - datetime.now(UTC))
     return fired
+
+
+def _due_timers(wf: BpmnWorkflow, by: datetime | None) -> dict[tuple[UUID, int], datetime]:
+    """(timer task, which of its timers) -> when it falls due, for those due by ``by`` (all
+    when None)."""
+    return {(t.id, i): at for t in _timer_tasks(wf) for i, timer in enumerate(_timer_defs(t))
+            if (at := _due_at(t, timer)) is not None and (by is None or at <= by)}
 
 
 # -- inspection -------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from disclosure_engine.domain.areas import AREAS
+from disclosure_engine.domain.roles import SYSTEM
 from disclosure_engine.persistence.models import (
     Case,
     Decision,
@@ -74,6 +75,10 @@ def test_demo_tasks_are_in_every_state(db, settings):
     assert withdrawn and len(moved_on) == len(withdrawn) and set(moved_on) <= {"decide", "propose_decision"}, \
         "a lapsed representations window withdrew its task and the process moved on to the decision"
     assert result.states.tasks["claimed"] == len(claimed) and result.states.tasks["cancelled"] == len(withdrawn)
+    # the windows lapsed by the real clock (SpiffWorkflow fires those itself): each is on record
+    fired = audit.list_events(db, SYSTEM, action="process.timer_fired", limit=500)
+    assert sorted(int(e["subject_id"]) for e in fired) == sorted(set(withdrawn))
+    assert all(e["detail"]["fired"] >= 1 for e in fired)
     assert audit.verify_chain(db).ok
 
 

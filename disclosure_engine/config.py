@@ -97,6 +97,9 @@ class Settings:
     smtp_port: int = 25
     mail_from: str = "disclosure-engine@localhost"
     base_url: str = "http://127.0.0.1:5000"
+    #: reverse proxies in front of the app whose X-Forwarded-For/-Proto are trusted (0: none,
+    #: the client's address is the socket's; a spoofable header must never reach the audit log)
+    trusted_proxy_hops: int = 0
     secret_generated: bool = field(default=False, compare=False)
 
     @property
@@ -119,6 +122,13 @@ def _int(env: dict[str, str], name: str, default: int) -> int:
     if value <= 0:
         raise BadInput(f"{name} must be positive, got {value}")
     return value
+
+
+def _hops(env: dict[str, str]) -> int:
+    raw = env.get("TRUSTED_PROXY_HOPS") or "0"
+    if not raw.isdigit() or int(raw) > 5:
+        raise BadInput(f"TRUSTED_PROXY_HOPS must be a whole number from 0 to 5, got {raw!r}")
+    return int(raw)
 
 
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
@@ -157,6 +167,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         smtp_port=_int(env, "SMTP_PORT", 25),
         mail_from=env.get("MAIL_FROM", "disclosure-engine@localhost"),
         base_url=env.get("BASE_URL", "http://127.0.0.1:5000"),
+        trusted_proxy_hops=_hops(env),
         secret_generated=generated,
     )
 

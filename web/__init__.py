@@ -12,6 +12,7 @@ import importlib
 from typing import Any
 
 from flask import Flask, jsonify
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from disclosure_engine.config import Settings, load_settings
 from disclosure_engine.persistence.db import Database
@@ -20,6 +21,11 @@ from disclosure_engine.persistence.db import Database
 def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     settings = settings or load_settings()
     app = Flask(__name__, static_folder=None)
+    if settings.trusted_proxy_hops:
+        # behind a TLS-terminating proxy: the client's address (audited as "from where") and
+        # https (HSTS, secure cookies) come from its X-Forwarded-* headers, and only its
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxy_hops,  # type: ignore[method-assign]
+                                x_proto=settings.trusted_proxy_hops, x_host=settings.trusted_proxy_hops)
     configure(app, settings, overrides)
     register_extensions(app, settings)
     register_health(app)

@@ -186,9 +186,27 @@ def decision_log(db: Database, actor: Actor, *, limit: int = 50, offset: int = 0
             superseded = set(session.execute(select(Decision.supersedes_id).where(
                 Decision.supersedes_id.in_([d.id for d in rows]))).scalars())
         capped = total is not None and total > TOTAL_CAP
+        # a page of full records is a consultation of each of them (DPA 2018 s.62): one event
+        # per page, naming what was shown
+        audit.record(session, actor, "decisions.listed", "decision_log", "page", area=listing_area(actor, filters),
+                     detail={"ids": [d.id for d in rows], "filters": _jsonable(filters), "offset": offset})
         return {"items": [decision_view(d, current=d.id not in superseded) for d in rows],
                 "total": TOTAL_CAP if capped else total,
                 "total_capped": capped, "limit": limit, "offset": offset}
+
+
+def listing_area(actor: Actor, filters: dict[str, Any]) -> str | None:
+    """The area an event about a list or export of the log belongs to, so that the area's own
+    managers see it in their audit log: the area filtered on, else the actor's one area (None
+    for national or several areas: national readers see those)."""
+    if filters.get("area"):
+        return str(filters["area"])
+    return next(iter(actor.areas)) if len(actor.areas) == 1 and not actor.national else None
+
+
+def _jsonable(filters: dict[str, Any]) -> dict[str, Any]:
+    return {k: (v.isoformat() if isinstance(v, (date, datetime)) else v)
+            for k, v in sorted(filters.items()) if v is not None}
 
 
 def log_query(session: Session, actor: Actor, **f: Any) -> Any:

@@ -30,7 +30,7 @@ from disclosure_engine.persistence.db import Database
 from disclosure_engine.persistence.models import Decision
 from disclosure_engine.services import audit
 from disclosure_engine.services.access import require_case_role
-from disclosure_engine.services.decisions import CONTEXT_FIELDS, LOG_FILTERS, log_query
+from disclosure_engine.services.decisions import CONTEXT_FIELDS, LOG_FILTERS, listing_area, log_query
 
 #: roles that may export the decision log (the people who review it)
 EXPORTER_ROLES = (Role.CHAIR, Role.MANAGER, Role.AUDITOR, Role.ADMIN)
@@ -121,6 +121,7 @@ def export_decisions(db: Database, actor: Actor, *, justification: str | None,
         count = session.execute(select(func.count()).select_from(
             q.with_only_columns(Decision.id).subquery())).scalar_one()
         audit.record(session, actor, "decisions.exported", "decision_log", "csv", source=source,
+                     area=listing_area(actor, filters),
                      justification=justification.strip() if given and justification else None,
                      detail={"filters": _jsonable_filters(filters), "rows": count, "up_to_decision_id": max_id,
                              "format": "csv", "justification_given": given})

@@ -91,12 +91,17 @@ def authenticate(db: Database, username: str, password: str, *, source: str | No
     """Check a password; every success and failure is audited; repeated failures lock the account."""
     now = utcnow()
     with db.transaction() as session:
-        user = session.execute(select(User).where(User.username == username.strip().lower())).scalar_one_or_none()
+        # locked: concurrent attempts on one account count one after the other (else lost
+        # updates of failed_logins would let more than MAX_FAILED_LOGINS guesses through)
+        user = session.execute(select(User).where(User.username == username.strip().lower())
+                               .with_for_update()).scalar_one_or_none()
         if user is None or not user.active or not user.password_hash:
+            _verify_nothing(password)  # as slow as a real check: the timing does not say who exists
             audit.record(session, SYSTEM, "auth.login_failed", "user", username[:64], source=source,
                          detail={"reason": "unknown or disabled account"})
             return None
         if user.locked_until and user.locked_until > now:
+            _verify_nothing(password)
             audit.record(session, SYSTEM, "auth.login_failed", "user", user.id, source=source,
                          detail={"reason": "account temporarily locked"})
             return None
@@ -117,6 +122,19 @@ def authenticate(db: Database, username: str, password: str, *, source: str | No
         actor = actor_for(user)
         audit.record(session, actor, "auth.login", "user", user.id, source=source)
         return actor
+
+
+_DUMMY_HASH: list[str] = []
+
+
+def _verify_nothing(password: str) -> None:
+    """Spend what a password check on a real account spends (a hash made once, on first use)."""
+    if not _DUMMY_HASH:
+        _DUMMY_HASH.append(_hasher.hash(secrets.token_urlsafe(16)))
+    try:
+        _hasher.verify(_DUMMY_HASH[0], password)
+    except (VerificationError, InvalidHashError):
+        pass
 
 
 def create_token(db: Database, username: str, name: str, *, actor: Actor = SYSTEM) -> str:

@@ -102,3 +102,19 @@ def _actor(db, username):
 
     with db.transaction() as s:
         return actor_for(s.execute(select(User).where(User.username == username)).scalar_one())
+
+
+def test_listing_and_exporting_the_log_are_audited_where_the_area_can_see_them(clients, decided, db):
+    """A page of full decision records is a consultation of each (DPA 2018 s.62); the area's
+    own managers find both the page and the export in their audit log."""
+    manager = clients["manager"]
+    page = manager.get("/api/v1/decisions?limit=500").get_json()
+    ids = [d["id"] for d in page["items"]]
+    assert ids
+    listed = audit.list_events(db, SYSTEM, action="decisions.listed")
+    assert listed[0]["detail"]["ids"] == ids and listed[0]["actor_name"] == "manager.kent"
+    assert listed[0]["area"] == "kent"
+    manager.get("/api/v1/decisions?format=csv", headers={"X-Justification": JUSTIFICATION})
+    own = manager.get("/api/v1/audit?action=decisions.exported").get_json()["items"]
+    assert [e["area"] for e in own] == ["kent"]
+    assert [e["detail"]["ids"] for e in manager.get("/api/v1/audit?action=decisions.listed").get_json()["items"]] == [ids]

@@ -37,7 +37,11 @@ def test_claim_and_release(make_case, signed_in, world):
     c = signed_in("officer.kent")
     token = csrf_token(c, "/tasks")
     r = c.post(f"/tasks/{task.id}/claim", data={"csrf_token": token, "return_to": "/tasks?tab=available"})
-    assert r.status_code == 302
+    assert r.status_code == 302 and r.headers["Location"] == "/tasks?tab=available"
+    for elsewhere in ("//evil.example/x", "/\t/evil.example/x", "/\\evil.example", "https://evil.example/"):
+        c.post(f"/tasks/{task.id}/release", data={"csrf_token": token})
+        r = c.post(f"/tasks/{task.id}/claim", data={"csrf_token": token, "return_to": elsewhere})
+        assert r.status_code == 302 and r.headers["Location"] == "/tasks", elsewhere  # never off the site
     assert case["reference"] in _html(c.get("/tasks?tab=mine"))
     other = signed_in("officer2.kent")
     token2 = csrf_token(other, "/tasks")

@@ -37,7 +37,9 @@ def set_security_headers(response: Response) -> Response:
     headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()")
     if request.is_secure:
         headers["Strict-Transport-Security"] = HSTS
-    if response.mimetype == "text/html" or request.path.startswith(("/sign-in", "/tasks", "/cases", "/decisions", "/audit")):
+    # personal data must not stay in a browser's or a proxy's cache: pages and the whole API
+    if response.mimetype == "text/html" or request.path.startswith(
+            ("/sign-in", "/tasks", "/cases", "/decisions", "/audit", "/api/")):
         headers.setdefault("Cache-Control", "no-store")
     return response
 

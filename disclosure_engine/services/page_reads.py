@@ -33,15 +33,6 @@ from disclosure_engine.services.views import decision_view
 from disclosure_engine.services.workflows import compiled
 
 
-def load_actor(db: Database, user_id: int) -> Actor | None:
-    """The signed-in user's current roles and areas (a disabled account signs out)."""
-    with db.transaction() as session:
-        user = session.get(User, user_id)
-        if user is None or not user.active:
-            return None
-        return actor_for(user)
-
-
 def case_references(db: Database, actor: Actor, case_ids: set[int]) -> dict[int, str]:
     """Case id -> reference for the cases the actor can see (for inbox rows)."""
     if not case_ids:

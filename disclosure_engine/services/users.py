@@ -89,39 +89,45 @@ def create_user(db: Database, username: str, *, roles: list[str], areas: list[st
 
 def authenticate(db: Database, username: str, password: str, *, source: str | None = None) -> Actor | None:
     """Check a password; every success and failure is audited; repeated failures lock the account."""
-    now = utcnow()
     with db.transaction() as session:
-        # locked: concurrent attempts on one account count one after the other (else lost
-        # updates of failed_logins would let more than MAX_FAILED_LOGINS guesses through)
-        user = session.execute(select(User).where(User.username == username.strip().lower())
-                               .with_for_update()).scalar_one_or_none()
-        if user is None or not user.active or not user.password_hash:
-            _verify_nothing(password)  # as slow as a real check: the timing does not say who exists
-            audit.record(session, SYSTEM, "auth.login_failed", "user", username[:64], source=source,
-                         detail={"reason": "unknown or disabled account"})
-            return None
-        if user.locked_until and user.locked_until > now:
-            _verify_nothing(password)
-            audit.record(session, SYSTEM, "auth.login_failed", "user", user.id, source=source,
-                         detail={"reason": "account temporarily locked"})
-            return None
-        try:
-            _hasher.verify(user.password_hash, password)
-        except (VerificationError, InvalidHashError):
-            user.failed_logins += 1
-            if user.failed_logins >= MAX_FAILED_LOGINS:
-                user.locked_until = now + LOCKOUT
-                user.failed_logins = 0
-            audit.record(session, SYSTEM, "auth.login_failed", "user", user.id, source=source,
-                         detail={"reason": "wrong password"})
-            return None
-        user.failed_logins = 0
-        user.locked_until = None
-        if _hasher.check_needs_rehash(user.password_hash):
-            user.password_hash = _hasher.hash(password)
-        actor = actor_for(user)
-        audit.record(session, actor, "auth.login", "user", user.id, source=source)
-        return actor
+        user = check_password(session, username, password, source=source)
+        return actor_for(user) if user is not None else None
+
+
+def check_password(session: Session, username: str, password: str, *, source: str | None = None) -> User | None:
+    """:func:`authenticate` inside the caller's transaction (a sign-in opens its session in the
+    same one): the user when the password is right, else None; audited either way."""
+    now = utcnow()
+    # locked: concurrent attempts on one account count one after the other (else lost
+    # updates of failed_logins would let more than MAX_FAILED_LOGINS guesses through)
+    user = session.execute(select(User).where(User.username == username.strip().lower())
+                           .with_for_update()).scalar_one_or_none()
+    if user is None or not user.active or not user.password_hash:
+        _verify_nothing(password)  # as slow as a real check: the timing does not say who exists
+        audit.record(session, SYSTEM, "auth.login_failed", "user", username[:64], source=source,
+                     detail={"reason": "unknown or disabled account"})
+        return None
+    if user.locked_until and user.locked_until > now:
+        _verify_nothing(password)
+        audit.record(session, SYSTEM, "auth.login_failed", "user", user.id, source=source,
+                     detail={"reason": "account temporarily locked"})
+        return None
+    try:
+        _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        user.failed_logins += 1
+        if user.failed_logins >= MAX_FAILED_LOGINS:
+            user.locked_until = now + LOCKOUT
+            user.failed_logins = 0
+        audit.record(session, SYSTEM, "auth.login_failed", "user", user.id, source=source,
+                     detail={"reason": "wrong password"})
+        return None
+    user.failed_logins = 0
+    user.locked_until = None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+    audit.record(session, actor_for(user), "auth.login", "user", user.id, source=source)
+    return user
 
 
 _DUMMY_HASH: list[str] = []
@@ -216,9 +222,3 @@ def revoke_token(db: Database, token_id: int, *, actor: Actor = SYSTEM) -> dict[
 
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-def record_sign_out(db: Database, actor: Actor, *, source: str | None = None) -> None:
-    """Audit the end of a session (sign-in and sign-out bracket what a user consulted)."""
-    with db.transaction() as session:
-        audit.record(session, actor, "auth.logout", "user", actor.user_id or actor.username, source=source)

@@ -45,7 +45,7 @@ def test_sign_in_success_starts_a_fresh_session(client, world):
     cookie = r.headers["Set-Cookie"]
     assert "de_session=" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
     with client.session_transaction() as s:
-        assert "planted" not in s and isinstance(s["user_id"], int)
+        assert "planted" not in s and isinstance(s["sid"], str) and "user_id" not in s
     with world["db"].transaction() as session:
         actions = list(session.execute(select(AuditEvent.action)).scalars())
     assert "auth.login" in actions
@@ -130,3 +130,31 @@ def test_sign_out_ends_the_session_and_is_audited(client, world):
     with world["db"].transaction() as session:
         actions = list(session.execute(select(AuditEvent.action).order_by(AuditEvent.seq)).scalars())
     assert actions[-1] == "auth.logout"
+
+
+def test_signing_out_ends_the_session_for_every_copy_of_its_cookie(app, world):
+    """A cookie copied before sign-out (another tab, a shared machine, a stolen cookie) opens
+    nothing afterwards; a session also ends 12 hours after sign-in however busy it is."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from disclosure_engine.persistence.models import WebSession, utcnow
+
+    client = app.test_client()
+    assert sign_in(client, "officer.kent").status_code == 302
+    cookie = client.get_cookie("de_session").value
+    copy = app.test_client()
+    copy.set_cookie("de_session", cookie)
+    assert copy.get("/tasks").status_code == 200
+    client.post("/sign-out", data={"csrf_token": csrf_token(client, "/tasks")})
+    replay = copy.get("/tasks")
+    assert replay.status_code == 302 and "/sign-in" in replay.headers["Location"]
+
+    assert sign_in(client, "officer.kent").status_code == 302
+    assert client.get("/tasks").status_code == 200
+    with world["db"].transaction() as session:
+        session.execute(update(WebSession).where(WebSession.ended_at.is_(None))
+                        .values(created_at=utcnow() - timedelta(hours=13)))
+    late = client.get("/tasks")
+    assert late.status_code == 302 and "/sign-in" in late.headers["Location"]

@@ -32,8 +32,7 @@ from disclosure_engine.domain.roles import (
     Actor,
     Role,
 )
-from disclosure_engine.services import users as user_service
-from disclosure_engine.services.page_reads import load_actor
+from disclosure_engine.services import web_sessions
 
 bp = Blueprint("auth", __name__)
 
@@ -63,10 +62,10 @@ def db() -> Any:
 def current_actor() -> Actor | None:
     if "actor" in g:
         return g.actor
-    user_id = session.get("user_id")
-    actor = load_actor(db(), int(user_id)) if isinstance(user_id, int) else None
-    if actor is None and user_id is not None:
-        session.clear()
+    token = session.get("sid")
+    actor = web_sessions.session_actor(db(), token) if isinstance(token, str) and token else None
+    if actor is None and session:
+        session.clear()  # ended, expired, or a cookie from before server-side sessions
     g.actor = actor
     return actor
 
@@ -111,15 +110,15 @@ def sign_in() -> Any:
         if not password:
             errors["password"] = "Enter your password"
         if not errors:
-            actor = user_service.authenticate(db(), username, password, source=request.remote_addr)
-            if actor is None:
+            signed_in = web_sessions.sign_in(db(), username, password, source=request.remote_addr)
+            if signed_in is None:
                 errors["username"] = ("Enter a correct username and password. After 5 failed attempts "
                                       "the account is locked for 15 minutes")
             else:
                 session.clear()  # a fresh session: no fixation, nothing carried over
                 session.permanent = True
-                session["user_id"] = actor.user_id
-                return redirect(_safe_next(request.args.get("next")) or home_for(actor))
+                session["sid"] = signed_in.token
+                return redirect(_safe_next(request.args.get("next")) or home_for(signed_in.actor))
         error_list = [{"text": text, "href": f"#{field}"} for field, text in errors.items()]
         return render_template("sign_in.html", errors=errors, error_list=error_list, username=username), 422
     if current_actor() is not None:
@@ -131,7 +130,7 @@ def sign_in() -> Any:
 def sign_out() -> Any:
     actor = current_actor()
     if actor is not None:
-        user_service.record_sign_out(db(), actor, source=request.remote_addr)
+        web_sessions.sign_out(db(), actor, session.get("sid"), source=request.remote_addr)
     session.clear()
     return redirect(url_for("auth.signed_out"))
 

@@ -12,7 +12,7 @@ from .escalation import (
                          EscalationStep,
                          Notification,
 )
-from .people import ApiToken, Area, User, UserArea, UserRole
+from .people import ApiToken, Area, User, UserArea, UserRole, WebSession
 from .workflows import DefinitionFile, HumanTask, ProcessDefinition, ProcessInstance
 
 __all__ = [
@@ -20,5 +20,5 @@ __all__ = [
     "GENESIS_HASH", "ApiToken", "Area", "AuditEvent", "AuditHead", "Base", "Case", "Conviction",
     "Decision", "DefinitionFile", "EscalationStep", "LEVEL_ESCALATED", "LEVEL_NAMES", "LEVEL_OVERDUE",
     "LEVEL_REMINDED", "Notification", "HumanTask", "JSONType", "ProcessDefinition", "ProcessInstance",
-    "UTCDateTime", "User", "UserArea", "UserRole", "utcnow",
+    "UTCDateTime", "User", "UserArea", "UserRole", "WebSession", "utcnow",
 ]

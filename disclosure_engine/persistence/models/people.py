@@ -68,3 +68,17 @@ class ApiToken(Base):
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     user: Mapped[User] = relationship(lazy="joined")
+
+
+class WebSession(Base):
+    """A signed-in browser session, kept on the server so that signing out (or disabling the
+    account) ends it for good: the browser's cookie holds only a random token, of which only a
+    SHA-256 is stored here, and a copied cookie stops working once the session has ended."""
+
+    __tablename__ = "web_session"
+    __table_args__ = (UniqueConstraint("token_hash"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -330,6 +330,21 @@ def test_supersede_makes_a_new_version(clients, decided):
     assert {d["id"]: d["current"] for d in both["items"]} == {new["id"]: True, decided["decision_id"]: False}
 
 
+def test_supersede_refuses_a_record_that_breaks_the_statutory_rules(clients, decided):
+    """The presumption applies to this record: not disclosing needs the rebuttal and real
+    reasons; presumption_applies is derived, never corrected; answers are allowed values.
+    422 naming each field, and no new version."""
+    manager, url = clients["manager"], f"/api/v1/decisions/{decided['decision_id']}/supersede"
+    reason = "The meeting recorded the wrong outcome for this case on 3 March."
+    body = assert_error(manager.post(url, json={"changes": {"decision": "do_not_disclose", "decision_reasons": "n/a"},
+                                                "reason": reason}), 422)
+    assert set(body["errors"]) == {"decision_reasons", "presumption_rebuttal_reasons"}
+    body = assert_error(manager.post(url, json={"changes": {"presumption_applies": False, "serious_harm_risk": "banana"},
+                                                "reason": reason}), 422)
+    assert set(body["errors"]) == {"presumption_applies", "serious_harm_risk"}
+    assert manager.get("/api/v1/decisions?include_superseded=true").get_json()["total"] == 1
+
+
 # -- audit ----------------------------------------------------------------------------------------
 
 def test_audit_list_filters_and_roles(clients, kent_case):

@@ -3,9 +3,10 @@
 1. ``task_lock.lock_for_task``: lock the instance (with its case and version), then lock and
    read its open task rows and its latest decision, allocating the new decision's id in the
    same query; on PostgreSQL, read the audit chain's head too (not locked).
-2. Check the task is open and the actor may do it (``services.eligibility``: the role, and the
-   four-eyes rule from the BPMN, on the steps read in 1); validate the submission against the
-   form; step the engine (nothing touches the database while it runs).
+2. Check the task is open and the actor may do it (``services.eligibility``: the role, an
+   administrator's limit, and the four-eyes rule from the BPMN, on the steps read in 1);
+   validate the submission against the form; step the engine (nothing touches the database
+   while it runs).
 3. Hash the audit events onto the head (SQLite: lock it first).
 4. Write everything together (``persistence.batch``): the instance's state and version, the
    completed task, withdrawn tasks, new tasks, the decision record, the audit events and the
@@ -83,7 +84,8 @@ def complete(db: Database, actor: Actor, task_id: int, data: Any, *, now: dateti
         ready = runtime.ready_user_task(wf, task.spiff_task_id)
         if ready is None:
             raise Conflict("This task is no longer waiting for input")
-        # what the task's BPMN properties add to who may do it (the four-eyes rule)
+        # what the task's BPMN properties add to who may do it: a sign-off is not an
+        # administrator's (without its role), nor its proposer's (the four-eyes rule)
         require_holder(actor, task, ready.properties)
         require_four_eyes(spec, task, ready.properties, locked.own_steps)
         before = ready.data

@@ -1,6 +1,10 @@
 """Who may do a user task (claim it, save a draft, complete it), decided in one place.
 
-- **The candidate role.** Holders of the task's candidate role may do it; so may an administrator.
+- **The candidate role.** Holders of the task's candidate role may do it. An administrator who
+  does not hold it may step in on an ordinary task, but not on one that records a decision
+  (``records_decision``) or signs one off (it has a four-eyes rule): administrators keep the
+  system running, they are not decision makers. They can still release and reassign any task
+  (``tasks.release``, ``assignment.reassign``), which is what unblocking work needs.
 - **The four-eyes rule.** A user task's ``not_completed_by`` property (policy-owned, in the BPMN)
   names earlier user tasks of the same workflow. Whoever completed the latest run of any of
   them in this process may not do this one: the officer who proposed a decision cannot sign it
@@ -26,13 +30,22 @@ from disclosure_engine.engine import task_rules
 from disclosure_engine.persistence.models import ProcessDefinition, ProcessInstance
 
 
+def signs_off(task: Any, properties: Mapping[str, str] | None) -> bool:
+    """Whether the task records a decision or signs one off (then only its role may do it)."""
+    return bool(task.records_decision) or bool(task_rules.not_completed_by(properties or {}))
+
+
 def role_refusal(actor: Actor, task: Any, properties: Mapping[str, str] | None = None) -> str | None:
-    """Why ``actor``'s roles do not let them do the task, or None when they do (``properties``:
-    the task's BPMN properties)."""
+    """Why ``actor``'s roles do not let them do the task, or None when they do. ``properties``
+    are the task's BPMN properties; without them only ``records_decision`` marks a decision
+    task (callers that can have a four-eyes rule pass them)."""
     if task.candidate_role in actor.roles:
         return None
     if actor.has_role(Role.ADMIN):
-        return None
+        if not signs_off(task, properties):
+            return None
+        return (f"This task records or signs off a decision, so only the {task.candidate_role} role may "
+                "do it; as an administrator you can release it or reassign it")
     return f"This task is for the {task.candidate_role} role"
 
 

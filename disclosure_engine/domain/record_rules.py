@@ -7,7 +7,8 @@ changes the record as a whole, so it is checked against the rules of the decisio
 itself (``domain.vocabulary``), the same for every workflow:
 
 - every choice field holds one of its allowed values (yes/no answers, ``decision``,
-  ``legal_basis``), dates are real dates, lists are lists and text is text;
+  ``legal_basis``) and dates are real dates; a changed list field is a list and a changed
+  text field is text;
 - every reason is a real reason (``vocabulary.reason_problem``): a changed reason may not be
   blanked, and no reason the record holds may be a placeholder such as "n/a";
 - when the presumption to disclose applies and the decision is not to disclose, the reasons
@@ -83,7 +84,7 @@ def corrected_record(old: Mapping[str, Any], changes: Mapping[str, Any]) -> tupl
     for name, value in record.items():
         if _blank(value) and name not in changes:
             continue  # not answered: what is required is checked below
-        problem = _value_problem(name, value)
+        problem = _value_problem(name, value, changed=name in changes)
         if problem is not None:
             add(name, problem)
 
@@ -100,9 +101,11 @@ def corrected_record(old: Mapping[str, Any], changes: Mapping[str, Any]) -> tupl
     return record, rederived
 
 
-def _value_problem(name: str, value: Any) -> str | None:
+def _value_problem(name: str, value: Any, *, changed: bool) -> str | None:
     """What is wrong with one field's value (blank only when a change clears it: a reason or a
-    choice may not be cleared, other answers may)."""
+    choice may not be cleared, other answers may). The statutory rules (reasons, choices,
+    dates) hold for every field of the record; whether a list or text field is a list or text
+    is asked only of a changed one, the deploying policy's forms having shaped the rest."""
     if is_reason_field(name):
         return reason_problem(value)
     if name in CHOICES:
@@ -117,6 +120,8 @@ def _value_problem(name: str, value: Any) -> str | None:
     if name in DATETIME_FIELDS:
         return None if _is_datetime(value) else (f"{_label(name)} must be a real date and time, "
                                                  "for example 2027-03-27T14:30:00+00:00")
+    if not changed:
+        return None
     if name in LIST_FIELDS:
         if not isinstance(value, list):
             return f"Enter the {_label(name)} as a list"

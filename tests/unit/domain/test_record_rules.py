@@ -78,3 +78,12 @@ def test_clearing_an_answer_that_is_not_required_is_allowed_but_not_a_choice_or_
     record, _ = corrected_record({**S327A, "conditions": "Not to be passed on"}, {"conditions": None})
     assert record["conditions"] is None
     assert set(_errors(S327A, {"legal_basis": None, "decision_reasons": "  "})) == {"legal_basis", "decision_reasons"}
+
+
+def test_shapes_are_asked_only_of_changed_fields():
+    """A list or text field the policy's own form shaped differently does not block an
+    unrelated correction; a changed one must have the vocabulary's shape."""
+    old = {**S327A, "conditions": ["Not to be passed on"]}
+    record, _ = corrected_record(old, {"security_marking": "OFFICIAL"})
+    assert record["conditions"] == ["Not to be passed on"]
+    assert set(_errors(old, {"conditions": ["Still a list"]})) == {"conditions"}

@@ -23,6 +23,26 @@ DECISION_OUTCOMES: tuple[str, ...] = ("disclose", "do_not_disclose", "defer")
 LEGAL_BASES: tuple[str, ...] = ("s327a", "common_law", "csods")
 YES_NO: tuple[str, ...] = ("yes", "no")
 
+#: the vocabulary's yes/no answers, stored as "yes" or "no"
+YES_NO_FIELDS: tuple[str, ...] = ("serious_harm_risk", "disclosure_necessary", "representations_sought",
+                                  "undertaking_signed", "offender_notified")
+#: the allowed values of every vocabulary field that is a choice
+CHOICES: dict[str, tuple[str, ...]] = {
+    **{name: YES_NO for name in YES_NO_FIELDS},
+    "decision": DECISION_OUTCOMES,
+    "legal_basis": LEGAL_BASES,
+}
+#: a calendar date, YYYY-MM-DD
+DATE_FIELDS: tuple[str, ...] = ("review_date",)
+#: a date and time, ISO 8601 (YYYY-MM-DDTHH:MM, optionally seconds and an offset)
+DATETIME_FIELDS: tuple[str, ...] = ("disclosed_at",)
+#: lists (of names, or of objects such as recipients)
+LIST_FIELDS: tuple[str, ...] = ("children_at_risk", "recipients", "disclosers", "decision_makers")
+#: never answered by a person: derived from other answers (see :func:`presumption_from_tests`)
+DERIVED_FIELDS: tuple[str, ...] = ("presumption_applies",)
+#: the answers the presumption is derived from: test (a) and test (b)
+PRESUMPTION_TESTS: tuple[str, ...] = ("serious_harm_risk", "disclosure_necessary")
+
 #: a form that asks the answer (key) must also ask at least one of these reasons fields
 REASON_PAIRS: dict[str, tuple[str, ...]] = {
     "serious_harm_risk": ("serious_harm_reasons",),
@@ -59,6 +79,19 @@ def reason_problem(value: object) -> str | None:
 
 def is_reason_field(name: str) -> bool:
     return name in REASON_FIELDS or name.endswith("_reasons")
+
+
+def presumption_from_tests(serious_harm_risk: object, disclosure_necessary: object) -> bool | None:
+    """s.327A(3): the presumption to disclose applies when test (a) and test (b) are both met.
+
+    False as soon as either answer is "no"; None when it cannot be told (an answer missing or
+    not yes/no), so the caller keeps what the workflow derived."""
+    answers = (serious_harm_risk, disclosure_necessary)
+    if "no" in answers:
+        return False
+    if all(a == "yes" for a in answers):
+        return True
+    return None
 
 #: Sarah's Law forum outcomes, and the decision each amounts to in the decision log
 CSODS_OUTCOMES: dict[str, str] = {

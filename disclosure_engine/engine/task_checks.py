@@ -31,6 +31,7 @@ def compiled_task_problems(compiled: CompiledWorkflow,
     """Every human task the compiled workflow can make ready, checked as the runtime creates it."""
     problems: list[Problem] = []
     indexes: dict[str, dict[str, etree._Element]] = {}
+    human_ids = {spec.bpmn_id or spec.name for _file, spec in task_rules.human_task_specs(compiled)}
     for process_file, spec in task_rules.human_task_specs(compiled):
         path = process_file or compiled.bundle.primary
         if path not in indexes:
@@ -41,7 +42,27 @@ def compiled_task_problems(compiled: CompiledWorkflow,
         kind = local(node) if node is not None else "task"
         problems.extend(Problem(path, line, element_id, message)
                         for message in _task_messages(compiled, process_file, spec, kind, node))
+        problems.extend(Problem(path, line, element_id, message)
+                        for message in _four_eyes_messages(spec, element_id, human_ids, indexes[path]))
     return problems
+
+
+def _four_eyes_messages(spec: object, element_id: str, human_ids: set[str],
+                        elements: Mapping[str, etree._Element]) -> Iterator[str]:
+    """``not_completed_by`` must name other user tasks of the workflow: a misspelt id would
+    silently check nothing, and only a task people complete has a completer to compare."""
+    named = task_rules.not_completed_by(task_rules.spec_properties(spec))
+    written = task_rules.spec_properties(spec).get(task_rules.NOT_COMPLETED_BY)
+    if written is not None and not named:
+        yield f"{task_rules.NOT_COMPLETED_BY} is empty: name the earlier user task(s) whose completer may not do this one"
+    for other in named:
+        if other == element_id:
+            yield (f"{task_rules.NOT_COMPLETED_BY} names the task itself ({other!r}): name the earlier "
+                   "user task(s) whose completer may not do this one")
+        elif other not in human_ids:
+            node = elements.get(other)
+            what = f"a BPMN {local(node)}, not a user task" if node is not None else "not a user task of this workflow"
+            yield f"{task_rules.NOT_COMPLETED_BY} names {other!r}, which is {what}"
 
 
 def _task_messages(compiled: CompiledWorkflow, process_file: str | None, spec: object, kind: str,

@@ -8,6 +8,7 @@ stripped whitespace that SpiffWorkflow keeps, while the runtime fell back to "of
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -73,3 +74,28 @@ def human_task_specs(compiled: Any) -> Iterator[tuple[str | None, Any]]:
         for task_spec in process.task_specs.values():
             if getattr(task_spec, "manual", False):
                 yield getattr(process, "file", None), task_spec
+
+
+#: the four-eyes property: element ids of earlier user tasks whose completer may not do this one
+NOT_COMPLETED_BY = "not_completed_by"
+_ID_LIST = re.compile(r"[\s,]+")
+
+
+def not_completed_by(properties: Mapping[str, str]) -> tuple[str, ...]:
+    """The element ids a task's ``not_completed_by`` names (separated by commas or spaces), in
+    the order written; empty when the task has no four-eyes rule."""
+    value = properties.get(NOT_COMPLETED_BY) or ""
+    return tuple(dict.fromkeys(part for part in _ID_LIST.split(value) if part))
+
+
+def human_task_spec(compiled: Any, element_id: str) -> Any | None:
+    """The task spec of the human task ``element_id`` (main process or a subprocess), or None."""
+    for _process_file, spec in human_task_specs(compiled):
+        if (getattr(spec, "bpmn_id", None) or spec.name) == element_id:
+            return spec
+    return None
+
+
+def task_label(spec: Any, element_id: str) -> str:
+    """A task's name as officers see it (the BPMN name, else its id)."""
+    return str(getattr(spec, "bpmn_name", None) or element_id) if spec is not None else element_id

@@ -2,7 +2,9 @@
 
 Only a supervisor (chair, manager, admin) who can see the task's area may reassign, and only
 to an active user who holds the task's candidate role in that area (or a national user with
-that role). Every reassignment is audited with who had the task before and who has it now.
+that role) and whom the task's four-eyes rule does not bar (``services.eligibility``: the
+proposer of a decision is not offered its sign-off). Every reassignment is audited with who
+had the task before and who has it now.
 """
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ from disclosure_engine.persistence.models import (
 )
 from disclosure_engine.services import audit
 from disclosure_engine.services.access import area_slug, visible_task
+from disclosure_engine.services.eligibility import barred_by_four_eyes
 from disclosure_engine.services.views import task_view
 
 
@@ -31,7 +34,7 @@ def _require_supervisor(actor: Actor) -> None:
         raise Forbidden("Only a chair, manager or administrator may reassign tasks")
 
 
-def _eligible(session: Session, task: HumanTask) -> list[User]:
+def _holders(session: Session, task: HumanTask) -> list[User]:
     """Active users holding the task's candidate role in its area (or nationally)."""
     in_area = select(UserArea.user_id).where(UserArea.area_id == task.area_id)
     q = (select(User).join(UserRole, UserRole.user_id == User.id)
@@ -41,13 +44,21 @@ def _eligible(session: Session, task: HumanTask) -> list[User]:
     return list(session.execute(q).scalars().unique())
 
 
+def _eligible(session: Session, task: HumanTask) -> tuple[list[User], dict[str, str]]:
+    """The holders the task may go to, and (username -> why) those its four-eyes rule bars."""
+    holders = _holders(session, task)
+    barred = barred_by_four_eyes(session, task, {u.id: u.username for u in holders})
+    return ([u for u in holders if u.id not in barred],
+            {u.username: barred[u.id] for u in holders if u.id in barred})
+
+
 def candidates(db: Database, actor: Actor, task_id: int) -> list[dict[str, Any]]:
     """Who the task could be given to: ``[{"username", "display_name", "current"}]``."""
     _require_supervisor(actor)
     with db.transaction() as session:
         task = visible_task(session, actor, task_id)
         return [{"username": u.username, "display_name": u.display_name, "current": u.id == task.assignee_id}
-                for u in _eligible(session, task)]
+                for u in _eligible(session, task)[0]]
 
 
 def reassign(db: Database, actor: Actor, task_id: int, username: str) -> dict[str, Any]:
@@ -62,7 +73,10 @@ def reassign(db: Database, actor: Actor, task_id: int, username: str) -> dict[st
         session.refresh(task, with_for_update=True)
         if task.status != "open":
             raise Conflict(f"This task is already {task.status}")
-        target = next((u for u in _eligible(session, task) if u.username == wanted), None)
+        eligible, barred = _eligible(session, task)
+        if wanted in barred:
+            raise ValidationFailed("That person cannot do this task", {"username": [barred[wanted]]})
+        target = next((u for u in eligible if u.username == wanted), None)
         if target is None:
             raise ValidationFailed(
                 "That person cannot do this task",

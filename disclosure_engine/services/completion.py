@@ -3,8 +3,10 @@
 1. ``task_lock.lock_for_task``: lock the instance (with its case and version), then lock and
    read its open task rows and its latest decision, allocating the new decision's id in the
    same query; on PostgreSQL, read the audit chain's head too (not locked).
-2. Check the task is open and the actor may do it; validate the submission against the form;
-   step the engine (nothing touches the database while it runs).
+2. Check the task is open and the actor may do it (``services.eligibility``: the role, an
+   administrator's limit, and the four-eyes rule from the BPMN, on the steps read in 1);
+   validate the submission against the form; step the engine (nothing touches the database
+   while it runs).
 3. Hash the audit events onto the head (SQLite: lock it first).
 4. Write everything together (``persistence.batch``): the instance's state and version, the
    completed task, withdrawn tasks, new tasks, the decision record, the audit events and the
@@ -29,9 +31,9 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import UpdateBase
 
-from disclosure_engine.domain.errors import Conflict, Forbidden, ValidationFailed
+from disclosure_engine.domain.errors import Conflict, ValidationFailed
 from disclosure_engine.domain.forms import apply_read_only, validate_submission
-from disclosure_engine.domain.roles import Actor, Role
+from disclosure_engine.domain.roles import Actor
 from disclosure_engine.engine import runtime
 from disclosure_engine.persistence.batch import WriteBatch
 from disclosure_engine.persistence.db import Database
@@ -44,6 +46,12 @@ from disclosure_engine.persistence.models import (
 from disclosure_engine.persistence.pg_pipeline import GuardFailed, PgStatement, Pipeline, pipelined
 from disclosure_engine.services import audit
 from disclosure_engine.services.decisions import audit_recorded, decision_row
+from disclosure_engine.services.eligibility import (  # noqa: F401  (may_work: still importable from here)
+    may_work,
+    require_four_eyes,
+    require_holder,
+    require_open,
+)
 from disclosure_engine.services.instances import (
     LOST_RACE,
     state_changes,
@@ -76,6 +84,10 @@ def complete(db: Database, actor: Actor, task_id: int, data: Any, *, now: dateti
         ready = runtime.ready_user_task(wf, task.spiff_task_id)
         if ready is None:
             raise Conflict("This task is no longer waiting for input")
+        # what the task's BPMN properties add to who may do it: a sign-off is not an
+        # administrator's (without its role), nor its proposer's (the four-eyes rule)
+        require_holder(actor, task, ready.properties)
+        require_four_eyes(spec, task, ready.properties, locked.own_steps)
         before = ready.data
         data = apply_read_only(schema, data, before)
         errors = validate_submission(schema, data)
@@ -211,19 +223,3 @@ def _batch(dialect: str, changed: tuple[str, ...], withdraws: bool, new_columns:
     # events were chained from (locked, always)
     guards = {"instance": instance_guard, "task": task_guard, "audit_head": move_head}
     return WriteBatch(guards, writes, opened)
-
-
-def may_work(actor: Actor, task: Any) -> bool:
-    return task.candidate_role in actor.roles or actor.has_role(Role.ADMIN)
-
-
-def require_open(task: Any) -> None:
-    if task.status != "open":
-        raise Conflict(f"This task is already {task.status}")
-
-
-def require_holder(actor: Actor, task: Any) -> None:
-    if task.assignee_id is not None and task.assignee_id != actor.user_id:
-        raise Conflict("This task is claimed by someone else")
-    if not may_work(actor, task):
-        raise Forbidden(f"This task is for the {task.candidate_role} role")

@@ -13,10 +13,10 @@ from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import Session, aliased
 
 from disclosure_engine.domain.errors import Conflict, Forbidden, ValidationFailed
+from disclosure_engine.domain.record_rules import corrected_record
 from disclosure_engine.domain.roles import Actor, Role
 from disclosure_engine.domain.vocabulary import (
     DECISION_FIELDS,
-    DECISION_OUTCOMES,
     decision_outcome,
     is_reason_field,
     reason_problem,
@@ -86,17 +86,19 @@ def audit_recorded(session: Session, actor: Actor, row: dict[str, Any], area: st
 
 
 def supersede(db: Database, actor: Actor, decision_id: int, changes: dict[str, Any], reason: str) -> dict[str, Any]:
-    """Correct a decision: a new version with the changes, naming the old one and why."""
+    """Correct a decision: a new version with the changes, naming the old one and why.
+
+    The corrected record (the old one merged with ``changes``) must meet the statutory rules
+    (``domain.record_rules``): a 422 naming each field that breaks one, and nothing written.
+    ``presumption_applies`` is derived again from test (a) and (b), never taken as a change.
+    """
     if not actor.has_role(*SUPERSEDER_ROLES):
         raise Forbidden("Only a chair, manager or administrator may correct a decision record")
     problem = reason_problem(reason)
     if problem:
         raise ValidationFailed("The correction needs a reason", {"reason": [problem]})
-    unknown = sorted(set(changes) - set(DECISION_FIELDS))
-    if unknown:
-        raise ValidationFailed("Only decision fields can be corrected", {k: ["Not a decision field"] for k in unknown})
-    if "decision" in changes and changes["decision"] not in DECISION_OUTCOMES:
-        raise ValidationFailed("Invalid decision", {"decision": [f"Choose one of {', '.join(DECISION_OUTCOMES)}"]})
+    if not isinstance(changes, dict):
+        raise ValidationFailed("The changes must be an object", {"changes": ["Send the corrected fields as an object"]})
     now = utcnow()
     with db.transaction() as session:
         old = visible_decision(session, actor, decision_id)
@@ -107,7 +109,8 @@ def supersede(db: Database, actor: Actor, decision_id: int, changes: dict[str, A
                                  .order_by(Decision.version.desc()).limit(1)).scalar_one()
         if latest.id != old.id:
             raise Conflict(f"Decision {old.id} was already superseded by version {latest.version}")
-        record = {**old.record, **changes}
+        # the statutory rules, on the record as corrected (refused: nothing is written)
+        record, rederived = corrected_record(old.record, changes)
         new = Decision(case_id=old.case_id, process_id=old.process_id, area_id=old.area_id,
                        workflow_key=old.workflow_key, task_id=old.task_id, version=old.version + 1,
                        supersedes_id=old.id, supersede_reason=reason.strip(),
@@ -120,7 +123,8 @@ def supersede(db: Database, actor: Actor, decision_id: int, changes: dict[str, A
         area = session.get(Area, old.area_id)
         audit.record(session, actor, "decision.superseded", "decision", new.id, area=area.slug if area else None,
                      justification=reason.strip(),
-                     detail={"supersedes": old.id, "version": new.version, "changed": sorted(changes)})
+                     detail={"supersedes": old.id, "version": new.version, "changed": sorted(changes),
+                             **({"rederived": {k: record[k] for k in rederived}} if rederived else {})})
         return decision_view(new)
 
 

@@ -6,7 +6,9 @@
    the decision the task records, if it records one. Locking the task rows here, before the
    audit head is locked at the write, keeps the order every writer takes them in (task rows,
    then the head: escalation does the same), so a completion that withdraws a task cannot
-   deadlock with that task's escalation; and a claim committed meanwhile is seen here.
+   deadlock with that task's escalation; and a claim committed meanwhile is seen here. The
+   same query says which of the instance's steps the actor was the last to complete (the
+   four-eyes rule, ``not_completed_by``: see ``services.completion``).
 
 On PostgreSQL both go in one round trip with BEGIN (``persistence.pg_pipeline``): the server
 still runs the second only once the first has its lock, with a snapshot taken then, so it sees
@@ -26,7 +28,7 @@ from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, or_, select
+from sqlalchemy import Select, and_, bindparam, func, literal_column, or_, select
 from sqlalchemy.orm import Session
 
 from disclosure_engine.domain.errors import NotFound
@@ -91,6 +93,8 @@ class LockedTask:
     new_decision_id: int | None
     #: the audit chain's head (last_seq, last_hash) as read, unlocked (PostgreSQL only)
     audit_head: tuple[int, str] | None = None
+    #: element ids of the instance's steps whose latest completion was by the actor
+    own_steps: frozenset[str] = frozenset()
 
 
 def lock_for_task(session: Session, actor: Actor, task_id: int, pipe: Pipeline | None = None) -> LockedTask:
@@ -99,7 +103,7 @@ def lock_for_task(session: Session, actor: Actor, task_id: int, pipe: Pipeline |
     require_case_role(actor)
     dialect = session.get_bind().dialect
     lock, rows = _statements(dialect.name)
-    params = {"task_id": task_id}
+    params = {"task_id": task_id, "user_id": actor.user_id}
     head = None
     if pipe is not None:
         locked, task_rows, (head,) = pipe.run(*((statement, params) for statement in _pg_statements(dialect)))
@@ -122,7 +126,55 @@ def lock_for_task(session: Session, actor: Actor, task_id: int, pipe: Pipeline |
     return LockedTask(instance=instance, case=case, task=task,
                       open_rows=[row for row in task_rows if row.status == "open" and row.id != task_id],
                       latest_decision=latest, new_decision_id=target.new_decision_id,
-                      audit_head=(head.last_seq, head.last_hash) if head is not None else None)
+                      audit_head=(head.last_seq, head.last_hash) if head is not None else None,
+                      own_steps=_element_ids(target.own_steps))
+
+
+def own_latest_steps(session: Session, instance_id: int, user_id: int | None) -> frozenset[str]:
+    """Element ids of the instance's user tasks whose latest completion was by ``user_id``
+    (what claiming, drafting or reassigning a task checks the four-eyes rule against)."""
+    if user_id is None:
+        return frozenset()
+    found = session.execute(select(_own_steps(bindparam("instance_id"))),
+                            {"instance_id": instance_id, "user_id": user_id}).scalar_one_or_none()
+    return _element_ids(found)
+
+
+def latest_completers(session: Session, instance_id: int, element_ids: tuple[str, ...]) -> dict[str, int]:
+    """Who completed the latest run of each of ``element_ids`` in the instance (those run)."""
+    done, later = _T.alias("done"), _T.alias("later")
+    rows = session.execute(
+        select(done.c.element_id, done.c.completed_by_id)
+        .where(done.c.instance_id == instance_id, done.c.completed_by_id.is_not(None),
+               done.c.element_id.in_(element_ids), ~_replaced(done, later))).all()
+    return {row.element_id: row.completed_by_id for row in rows}
+
+
+def _replaced(done: Any, later: Any) -> Any:
+    """A later completion of the same element in the same instance exists.
+
+    "Completed" is ``completed_by_id`` set (only a completion sets it), not ``status``: every
+    index on ``status`` spans all areas' tasks, so no plan may start from it; these queries
+    only ever use the instance's own rows (the (instance_id, spiff_task_id) index)."""
+    return (select(later.c.id)
+            .where(later.c.instance_id == done.c.instance_id, later.c.element_id == done.c.element_id,
+                   later.c.completed_by_id.is_not(None), later.c.id > done.c.id)
+            .exists())
+
+
+def _own_steps(instance: Any) -> Any:
+    """The element ids (space-separated, or NULL) of ``instance``'s completed task rows done by
+    ``:user_id`` that no later completion of the same element replaced: one aggregate over the
+    instance's rows (the (instance_id, spiff_task_id) index), however long its history."""
+    done, later = _T.alias("done"), _T.alias("later")
+    return (select(func.aggregate_strings(done.c.element_id, literal_column("' '")))
+            .where(done.c.instance_id == instance, done.c.completed_by_id == bindparam("user_id"),
+                   ~_replaced(done, later))
+            .scalar_subquery())
+
+
+def _element_ids(value: str | None) -> frozenset[str]:
+    return frozenset(value.split()) if value else frozenset()
 
 
 @functools.lru_cache(maxsize=4)
@@ -140,7 +192,7 @@ def _statements(dialect: str) -> tuple[Select[Any], Select[Any]]:
     allocate = id_allocation(dialect, _DEC, and_(_T.c.id == bindparam("task_id"), _T.c.records_decision.is_(True)))
     rows = (select(*_T.c, select(latest.c.id).scalar_subquery().label("latest_id"),
                    select(latest.c.version).scalar_subquery().label("latest_version"),
-                   allocate.label("new_decision_id"))
+                   allocate.label("new_decision_id"), _own_steps(owner).label("own_steps"))
             .where(_T.c.instance_id == owner, or_(_T.c.status == "open", _T.c.id == bindparam("task_id")))
             .with_for_update(of=_T))
     return lock, rows

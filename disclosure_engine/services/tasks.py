@@ -29,16 +29,12 @@ from disclosure_engine.services.access import (
     visible_area_ids,
     visible_task,
 )
-from disclosure_engine.services.completion import (
-    complete,
-    may_work,
-    require_holder,
-    require_open,
-)
+from disclosure_engine.services.completion import complete
+from disclosure_engine.services.eligibility import refusal_for, require_may_do, require_open
 from disclosure_engine.services.views import task_view
 from disclosure_engine.services.workflows import form_schema
 
-__all__ = ["claim", "complete", "get_task", "list_tasks", "release", "save_draft"]
+__all__ = ["claim", "complete", "get_task", "list_tasks", "release", "save_draft", "work_refusal"]
 
 SCOPES = ("mine", "available", "all")
 
@@ -93,6 +89,13 @@ def list_tasks(db: Database, actor: Actor, *, scope: str = "mine", status: str =
         return {"items": items, "total": total, "limit": limit, "offset": offset}
 
 
+def work_refusal(db: Database, actor: Actor, task_id: int) -> str | None:
+    """Why ``actor`` may not do this task (its role, an administrator's limit, the four-eyes
+    rule), or None when they may: what the task page shows instead of the form."""
+    with db.transaction() as session:
+        return refusal_for(session, actor, visible_task(session, actor, task_id))
+
+
 def get_task(db: Database, actor: Actor, task_id: int) -> dict[str, Any]:
     """A task with its form (JSON Schema) and deadline; the read is audited."""
     with db.transaction() as session:
@@ -124,8 +127,7 @@ def claim(db: Database, actor: Actor, task_id: int) -> dict[str, Any]:
         task = visible_task(session, actor, task_id)
         session.refresh(task, with_for_update=True)
         require_open(task)
-        if not may_work(actor, task):
-            raise Forbidden(f"This task is for the {task.candidate_role} role")
+        require_may_do(session, actor, task)  # role, administrator's limit, four-eyes rule
         if task.assignee_id not in (None, actor.user_id):
             raise Conflict("This task is already claimed by someone else")
         task.assignee_id, task.claimed_at = actor.user_id, now
@@ -155,7 +157,9 @@ def save_draft(db: Database, actor: Actor, task_id: int, data: dict[str, Any]) -
         task = visible_task(session, actor, task_id)
         session.refresh(task, with_for_update=True)
         require_open(task)
-        require_holder(actor, task)
+        if task.assignee_id is not None and task.assignee_id != actor.user_id:
+            raise Conflict("This task is claimed by someone else")
+        require_may_do(session, actor, task)
         task.draft_data = data
         audit.record(session, actor, "task.draft_saved", "task", task.id, area=area_slug(session, task.area_id))
         return {**task_view(task, assignee=usernames(session, {task.assignee_id}).get(task.assignee_id)),

@@ -245,6 +245,22 @@ def test_draft_then_complete_with_field_errors_then_409(clients, kent_case):
     assert history[0]["completed_by"] == "officer.kent"
 
 
+def test_an_admin_cannot_take_the_decision(clients, kent_case):
+    """The level 1 decision step records the decision: an administrator without the officer
+    role gets 403 claiming or completing it (releasing and reassigning stay theirs: services)."""
+    officer, admin = clients["officer"], clients["admin"]
+    process_id = kent_case["processes"][0]["id"]
+    steps = path_steps("level 1, presumption applies, disclose")
+    for step in steps[:-1]:
+        task = open_task(officer, process_id, step["task"])
+        assert officer.post(f"/api/v1/tasks/{task['id']}/complete", json={"data": step["data"]}).status_code == 200
+    decide = open_task(officer, process_id, "decide")
+    refused = assert_error(admin.post(f"/api/v1/tasks/{decide['id']}/complete", json={"data": steps[-1]["data"]}), 403)
+    assert "records or signs off a decision" in refused["message"]
+    assert_error(admin.post(f"/api/v1/tasks/{decide['id']}/claim"), 403)
+    assert open_task(officer, process_id, "decide")["assignee"] is None
+
+
 def test_placeholder_reason_is_a_field_error(clients, kent_case):
     officer = clients["officer"]
     process_id = kent_case["processes"][0]["id"]
@@ -328,6 +344,21 @@ def test_supersede_makes_a_new_version(clients, decided):
     both = manager.get("/api/v1/decisions?include_superseded=true").get_json()
     assert both["total"] == 2
     assert {d["id"]: d["current"] for d in both["items"]} == {new["id"]: True, decided["decision_id"]: False}
+
+
+def test_supersede_refuses_a_record_that_breaks_the_statutory_rules(clients, decided):
+    """The presumption applies to this record: not disclosing needs the rebuttal and real
+    reasons; presumption_applies is derived, never corrected; answers are allowed values.
+    422 naming each field, and no new version."""
+    manager, url = clients["manager"], f"/api/v1/decisions/{decided['decision_id']}/supersede"
+    reason = "The meeting recorded the wrong outcome for this case on 3 March."
+    body = assert_error(manager.post(url, json={"changes": {"decision": "do_not_disclose", "decision_reasons": "n/a"},
+                                                "reason": reason}), 422)
+    assert set(body["errors"]) == {"decision_reasons", "presumption_rebuttal_reasons"}
+    body = assert_error(manager.post(url, json={"changes": {"presumption_applies": False, "serious_harm_risk": "banana"},
+                                                "reason": reason}), 422)
+    assert set(body["errors"]) == {"presumption_applies", "serious_harm_risk"}
+    assert manager.get("/api/v1/decisions?include_superseded=true").get_json()["total"] == 1
 
 
 # -- audit ----------------------------------------------------------------------------------------

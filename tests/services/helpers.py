@@ -35,3 +35,23 @@ def case_payload(reference: str = "KNT-2026-000001", area: str = "kent", *, cso:
     return {"reference": reference, "area": area, "category": 1, "level": level,
             "lead_agency": "police", "offender": {"visor_ref": "VS1234567", "pnc_ref": "19/123456A"},
             "convictions": [conviction]}
+
+
+def shipped_path(key: str, name: str) -> list[dict[str, Any]]:
+    """The task steps of one realistic path of a shipped workflow (workflows/tests/KEY.json)."""
+    import json
+
+    doc = json.loads((FIXTURES.parents[1] / "workflows" / "tests" / f"{key}.json").read_text())
+    steps = next(p for p in doc["paths"] if p["name"] == name)["steps"]
+    return [s for s in steps if "task" in s and "expect_errors" not in s]
+
+
+def complete_step(db: Database, actor: Actor, process_id: int, step: dict[str, Any]) -> dict[str, Any]:
+    """Complete the open task ``step["task"]`` of the process as ``actor`` with the step's data."""
+    from disclosure_engine.engine.path_tests import resolve_placeholders
+    from disclosure_engine.persistence.models import utcnow
+    from disclosure_engine.services import processes, tasks
+
+    view = processes.get_process(db, actor, process_id)
+    task = next(t for t in view["open_tasks"] if t["element_id"] == step["task"])
+    return tasks.complete(db, actor, task["id"], resolve_placeholders(step.get("data", {}), utcnow()))

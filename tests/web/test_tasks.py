@@ -198,3 +198,31 @@ def test_level2_chair_signoff_page(make_case, signed_in, world):
     r = post_form(c, f"/tasks/{task.id}", step_data(LEVEL2, "chair_signoff"), "complete")
     assert r.status_code == 302, _html(r)[-2000:]
     assert "View the decision recorded" in _html(c.get(r.headers["Location"]))
+
+
+def test_the_task_page_says_why_a_proposer_or_an_admin_cannot_do_the_step(make_case, signed_in, world):
+    """The page asks the services who may do the task: the proposer who is also a chair sees the
+    four-eyes rule, an administrator the decision they may not take; neither gets the form."""
+    from disclosure_engine.services import tasks as task_service
+    from disclosure_engine.services.users import create_user
+    from tests.web.conftest import PASSWORD, actor
+
+    db = world["db"]
+    create_user(db, "dual.kent", roles=["officer", "chair"], areas=["kent"], password=PASSWORD)
+    create_user(db, "admin", roles=["admin"], areas=[], password=PASSWORD)
+    level2 = make_case("kent", level=2)["processes"][0]["id"]
+    advance(db, level2, LEVEL2, "propose_decision")
+    task_service.complete(db, actor(db, "dual.kent"), open_task(db, level2, "propose_decision").id,
+                          step_data(LEVEL2, "propose_decision"))
+    signoff = open_task(db, level2, "chair_signoff")
+    c = signed_in("dual.kent")
+    html = _html(c.get(f"/tasks/{signoff.id}"))
+    assert "another chair must do" in html and "four-eyes rule" in html and 'id="task-form"' not in html
+    assert f'action="/tasks/{signoff.id}/claim"' not in html
+    assert post_form(c, f"/tasks/{signoff.id}", step_data(LEVEL2, "chair_signoff"), "complete").status_code == 403
+
+    level1 = make_case("kent")["processes"][0]["id"]
+    advance(db, level1, LEVEL1, "decide")
+    decide = open_task(db, level1, "decide")
+    html = _html(signed_in("admin").get(f"/tasks/{decide.id}"))
+    assert "records or signs off a decision" in html and 'id="task-form"' not in html

@@ -80,7 +80,10 @@ def supersede(body: dict[str, Any], decision_id: int) -> Any:
     """Correct a decision: a new version with the changes and the reason (chair, manager, admin)
 
     Only the current version can be superseded (409 otherwise). ``changes`` may hold only
-    decision vocabulary fields.
+    decision vocabulary fields, never ``presumption_applies`` (derived again from test (a) and
+    test (b)). The corrected record must meet the statutory rules: allowed values, real dates,
+    real reasons, rebuttal reasons when the presumption applies and the decision is not to
+    disclose, a review date for a deferral (422 naming each field; nothing written).
     """
     view = decisions.supersede(db(), current_actor(), decision_id, body["changes"], body["reason"])
     return view, 201, {"Location": url_for("api_decisions.get_decision", decision_id=view["id"])}

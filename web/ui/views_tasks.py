@@ -117,7 +117,9 @@ def _render_task(task: dict[str, Any], ctx: dict[str, Any], *, values: dict[str,
     render_ctx = forms_render.RenderContext(values=values, errors=errors, process_data=process_data,
                                             extra_rows=extra_rows or {})
     holder_is_me = task.get("assignee") in (None, g.actor.username)
-    may_work = task["candidate_role"] in g.actor.roles or g.actor.has_role("admin")
+    # the services decide (role, an administrator's limit, the four-eyes rule); the page only shows it
+    refusal = task_service.work_refusal(db(), g.actor, task["id"]) if task["status"] == "open" else None
+    may_work = refusal is None
     return render_template(
         "task.html", task=task, case=case, decisions=decisions,
         instructions=render_instructions(task.get("instructions"), {**process_data, **values}),
@@ -125,7 +127,7 @@ def _render_task(task: dict[str, Any], ctx: dict[str, Any], *, values: dict[str,
         answers=forms_render.answers_summary(schema, ui, task.get("data") or {}) if task["status"] != "open" else [],
         error_list=forms_render.error_summary(schema, ui, errors), errors=errors,
         form_title=schema.get("title"), form_description=schema.get("description"),
-        editable=task["status"] == "open" and holder_is_me and may_work, may_work=may_work,
+        editable=task["status"] == "open" and holder_is_me and may_work, may_work=may_work, refusal=refusal,
     ), status
 
 

@@ -69,8 +69,9 @@ def decision_row(actor: Actor, case: CaseFacts, task: Any, data: dict[str, Any],
         id=decision_id, case_id=case.id, process_id=task.instance_id, area_id=case.area_id,
         workflow_key=task.workflow_key, task_id=task.id, version=(latest[1] + 1) if latest else 1,
         supersedes_id=latest[0] if latest else None,
-        supersede_reason=(str(data.get("ratification_note") or f"Recorded again at '{task.name}'")
-                          if latest else None),
+        # a ratification's reasons are why it supersedes the out-of-meeting record
+        supersede_reason=(str(data.get("ratification_reasons") or "").strip()
+                          or f"Recorded again at '{task.name}'") if latest else None,
         outcome=_outcome(data), presumption_applies=_bool(data.get("presumption_applies")),
         legal_basis=data.get("legal_basis"), review_date=_date(data.get("review_date")),
         overdue_at_decision=bool(task.due_at and task.due_at < now), record=audit.jsonable(record),

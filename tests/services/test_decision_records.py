@@ -1,0 +1,87 @@
+"""Decision records through the services: what each completed step writes to the decision log
+(s327a_consideration and urgent_disclosure, with the data of their path files)."""
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from disclosure_engine.domain.roles import Actor
+from disclosure_engine.engine.path_tests import resolve_placeholders
+from disclosure_engine.persistence.db import Database
+from disclosure_engine.persistence.models import utcnow
+from disclosure_engine.services import cases, decisions, processes, tasks
+from disclosure_engine.services.workflows import deploy_shipped
+
+from .helpers import case_payload, make_actor
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _paths(key: str) -> dict[str, dict[str, Any]]:
+    content = json.loads((ROOT / "workflows" / "tests" / f"{key}.json").read_text())
+    return {p["name"]: p for p in content["paths"]}
+
+
+S327A = _paths("s327a_consideration")
+URGENT = _paths("urgent_disclosure")
+
+
+def step_data(path: dict[str, Any], element: str, nth: int = 0) -> dict[str, Any]:
+    """The data of the ``nth`` accepted step at ``element`` in a path."""
+    found = [s["data"] for s in path["steps"] if s.get("task") == element and "expect_errors" not in s]
+    return dict(found[nth])
+
+
+class Journey:
+    """One process driven through the services by the role each open task asks for."""
+
+    def __init__(self, db: Database, actors: dict[str, Actor], process_id: int) -> None:
+        self.db, self.actors, self.process_id = db, actors, process_id
+
+    def open_task(self, element: str) -> dict[str, Any]:
+        view = processes.get_process(self.db, self.actors["manager"], self.process_id)
+        task = next((t for t in view["open_tasks"] if t["element_id"] == element), None)
+        assert task is not None, f"{element} not open; open: {[t['element_id'] for t in view['open_tasks']]}"
+        return task
+
+    def complete(self, element: str, data: dict[str, Any], *, now: datetime | None = None) -> dict[str, Any]:
+        task = self.open_task(element)
+        now = now or utcnow()
+        return tasks.complete(self.db, self.actors[task["candidate_role"]], task["id"],
+                              resolve_placeholders(data, now), now=now)
+
+    def run(self, path: dict[str, Any]) -> list[dict[str, Any]]:
+        """Every accepted task step of ``path`` (no clock moves); the completions' results."""
+        return [self.complete(s["task"], s["data"]) for s in path["steps"]
+                if "task" in s and "expect_errors" not in s]
+
+    def records(self) -> list[dict[str, Any]]:
+        """Every version of this process's decision, oldest first."""
+        log = decisions.list_decisions(self.db, self.actors["manager"], process_id=self.process_id,
+                                       current_only=False)
+        return sorted(log, key=lambda d: d["version"])
+
+
+@pytest.fixture()
+def journey(db, settings):
+    deploy_shipped(db, settings)
+    actors = {role: make_actor(db, f"{role}.kent", role) for role in ("officer", "chair", "manager")}
+
+    def start(key: str, level: int) -> Journey:
+        case_id = cases.create_case(db, actors["officer"], case_payload(level=level))["id"]
+        return Journey(db, actors, processes.start_process(db, actors["officer"], case_id, key)["id"])
+
+    return start
+
+
+def test_a_ratification_supersedes_the_out_of_meeting_record_with_the_meetings_reasons(journey):
+    path = S327A["level 2 out of meeting, then ratified at the next meeting"]
+    trip = journey("s327a_consideration", 2)
+    trip.run(path)
+    first, second = trip.records()
+    assert second["supersedes"] == first["id"]
+    assert second["supersede_reason"] == step_data(path, "ratify_decision")["ratification_reasons"]

@@ -339,16 +339,40 @@ def coerce_submission(schema: dict[str, Any], raw: Mapping[str, str | list[str]]
     return out
 
 
+def apply_defaults(schema: dict[str, Any], submission: Mapping[str, Any]) -> dict[str, Any]:
+    """The submission with every omitted field that declares a ``default`` set to that default.
+
+    In JSON Schema ``default`` is only an annotation: no validator fills it in. A client that
+    leaves out ``security_marking`` would otherwise complete a decision with no marking at all
+    while the form says OFFICIAL-SENSITIVE, so the server applies the form's defaults itself,
+    for every form. A field is omitted when it is absent, null, or blank text (a blank answer is
+    no answer). Only the form's own top-level properties are defaulted (not those inside a list
+    of objects or an ``if``/``then`` branch), and never ``readOnly`` ones, which come from the
+    process (:func:`apply_read_only`).
+    """
+    import copy
+
+    result = dict(submission)
+    for name, prop in (schema.get("properties") or {}).items():
+        if not isinstance(prop, dict) or "default" not in prop or prop.get("readOnly"):
+            continue
+        value = result.get(name)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            result[name] = copy.deepcopy(prop["default"])
+    return result
+
+
 def apply_read_only(schema: dict[str, Any], submission: Mapping[str, Any],
                     task_data: Mapping[str, Any]) -> dict[str, Any]:
-    """The submission with every ``readOnly`` field taken from the task's data.
+    """The submission as the server takes it when a task is completed: the form's defaults for
+    omitted fields (:func:`apply_defaults`), and every ``readOnly`` field from the task's data.
 
     Derived values (``presumption_applies`` from the DMN, case facts) are shown on the form
     but can never be overwritten by what a browser or API client sends.
     """
     import copy
 
-    result = dict(submission)
+    result = apply_defaults(schema, submission)
     for name, prop in (schema.get("properties") or {}).items():
         if isinstance(prop, dict) and prop.get("readOnly"):
             if name in task_data:

@@ -85,3 +85,13 @@ def test_a_ratification_supersedes_the_out_of_meeting_record_with_the_meetings_r
     first, second = trip.records()
     assert second["supersedes"] == first["id"]
     assert second["supersede_reason"] == step_data(path, "ratify_decision")["ratification_reasons"]
+
+
+def test_a_decision_completed_without_a_marking_is_recorded_with_the_forms_default(journey):
+    path = S327A["level 1, presumption applies, disclose"]
+    assert "security_marking" not in step_data(path, "decide")
+    trip = journey("s327a_consideration", 1)
+    trip.run(path)
+    (record,) = trip.records()
+    assert record["security_marking"] == "OFFICIAL-SENSITIVE"
+    assert record["legal_basis"] == "s327a"

@@ -5,6 +5,8 @@ import pytest
 
 from disclosure_engine.domain.forms import (
     FORM_KEY,
+    apply_defaults,
+    apply_read_only,
     check_form_schema,
     coerce_submission,
     validate_submission,
@@ -217,3 +219,69 @@ def test_coerce_leaves_unconvertible_values_for_validation():
 def test_coerce_drops_blank_answers_and_wraps_single_array_values():
     out = coerce_submission(COERCE_FORM, {"decision": "  ", "attendees": "", "disclosers": "police"})
     assert out == {"disclosers": ["police"]}
+
+
+# -- defaults -------------------------------------------------------------------------------
+
+MARKED_FORM = {
+    "type": "object",
+    "properties": {
+        "presumption_applies": {"type": "boolean", "readOnly": True, "default": False},
+        "security_marking": {"type": "string", "enum": ["OFFICIAL", "OFFICIAL-SENSITIVE"],
+                             "default": "OFFICIAL-SENSITIVE"},
+        "legal_basis": {"type": "string", "enum": ["s327a", "common_law"], "default": "s327a"},
+        "conditions": {"type": "array", "items": {"type": "string"}, "default": []},
+        "decision_reasons": {"type": "string"},
+        "recipients": {"type": "array", "items": {"type": "object", "properties": {
+            "relationship": {"type": "string", "default": "parent"}}}},
+    },
+}
+
+
+def test_an_omitted_field_takes_the_forms_default():
+    out = apply_defaults(MARKED_FORM, {"decision_reasons": GOOD_REASON})
+    assert out == {"decision_reasons": GOOD_REASON, "security_marking": "OFFICIAL-SENSITIVE",
+                   "legal_basis": "s327a", "conditions": []}
+
+
+@pytest.mark.parametrize("blank", [None, "", "   "])
+def test_a_null_or_blank_answer_is_omitted_and_takes_the_default(blank):
+    assert apply_defaults(MARKED_FORM, {"security_marking": blank})["security_marking"] == "OFFICIAL-SENSITIVE"
+
+
+def test_an_answer_given_is_kept_and_defaults_are_copies():
+    out = apply_defaults(MARKED_FORM, {"security_marking": "OFFICIAL", "legal_basis": "common_law"})
+    assert (out["security_marking"], out["legal_basis"]) == ("OFFICIAL", "common_law")
+    out["conditions"].append("changed")
+    assert MARKED_FORM["properties"]["conditions"]["default"] == []
+
+
+def test_read_only_and_nested_fields_are_not_defaulted():
+    out = apply_defaults(MARKED_FORM, {"recipients": [{}]})
+    assert "presumption_applies" not in out and out["recipients"] == [{}]
+
+
+def test_a_completed_task_gets_defaults_and_read_only_values_from_the_process():
+    """What the server takes when a task is completed (services.completion, path tests)."""
+    out = apply_read_only(MARKED_FORM, {"presumption_applies": False, "decision_reasons": GOOD_REASON},
+                          {"presumption_applies": True})
+    assert out["presumption_applies"] is True
+    assert out["security_marking"] == "OFFICIAL-SENSITIVE"
+
+
+def test_every_shipped_form_default_is_applied_and_valid():
+    import json
+    from pathlib import Path
+
+    forms = sorted((Path(__file__).resolve().parents[3] / "workflows").glob("*.schema.json"))
+    defaulted = 0
+    for form in forms:
+        schema = json.loads(form.read_text())
+        declared = {name: prop["default"] for name, prop in schema["properties"].items()
+                    if "default" in prop and not prop.get("readOnly")}
+        out = apply_defaults(schema, {})
+        assert {k: out[k] for k in declared} == declared, form.name
+        for name in declared:  # the default is itself an answer the form accepts
+            assert name not in validate_submission(schema, out), (form.name, name)
+        defaulted += len(declared)
+    assert defaulted >= 10

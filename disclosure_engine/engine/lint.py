@@ -16,6 +16,7 @@ from typing import Any
 import jsonschema
 from lxml import etree
 
+from disclosure_engine.domain.forms import AFTER_TODAY
 from disclosure_engine.domain.vocabulary import REASON_PAIRS
 from disclosure_engine.engine.bundle import decision_ids, process_ids
 from disclosure_engine.engine.expressions import BPMN, SPIFF, local
@@ -75,6 +76,23 @@ def _schema_fields(schema: Any) -> set[str]:
     return found
 
 
+def _keyword_properties(schema: Any, keyword: str, depth: int = 0) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(name, subschema) of every property anywhere in a JSON Schema that carries ``keyword``."""
+    if depth > 16:
+        return
+    if isinstance(schema, dict):
+        props = schema.get("properties")
+        if isinstance(props, dict):
+            for name, prop in props.items():
+                if isinstance(prop, dict) and keyword in prop:
+                    yield str(name), prop
+        for value in schema.values():
+            yield from _keyword_properties(value, keyword, depth + 1)
+    elif isinstance(schema, list):
+        for item in schema:
+            yield from _keyword_properties(item, keyword, depth + 1)
+
+
 def form_problems(path: str, node: etree._Element, form: str,
                   files: Mapping[str, bytes]) -> Iterator[Problem]:
     if form not in files:
@@ -93,6 +111,10 @@ def form_problems(path: str, node: etree._Element, form: str,
     except jsonschema.exceptions.SchemaError as exc:
         yield _problem(path, node, f"form file {form} is not a valid JSON Schema: {exc.message}")
         return
+    for name, prop in _keyword_properties(schema, AFTER_TODAY):
+        if prop[AFTER_TODAY] is not True or prop.get("format") not in ("date", "date-time"):
+            yield _problem(path, node, f"form {form}: {name!r} has {AFTER_TODAY!r}, which must be "
+                                       "true on a field with format date or date-time")
     fields = _schema_fields(schema)
     for field, reasons in REASON_PAIRS.items():
         if field in fields and not fields.intersection(reasons):

@@ -27,6 +27,7 @@ Rules the runner applies, so a passing path means the same thing in production:
   with the field errors. Fields the form marks ``readOnly`` (derived values such as
   ``presumption_applies``) are filled from the task's data, never from the step, because the
   server does not let a submission overwrite derived values;
+- "today" for a form's ``x-after-today`` dates is the simulated clock's date;
 - a step with ``expect_errors`` asserts the form refuses the data with errors on (at least)
   those fields; the task is left open and the path goes on;
 - the clock starts at the real time and only moves with ``advance`` (ISO 8601 durations such
@@ -45,6 +46,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from disclosure_engine.domain.vocabulary import (
     REASON_PAIRS,
@@ -72,6 +74,7 @@ S327A_LIMBS: dict[str, tuple[str, ...]] = {
     "decision": ("decision_reasons",),
 }
 
+_LONDON = ZoneInfo("Europe/London")
 _DURATION = re.compile(
     r"^P(?:(?P<w>\d+)W)?(?:(?P<d>\d+)D)?(?:T(?:(?P<h>\d+)H)?(?:(?P<m>\d+)M)?(?:(?P<s>\d+)S)?)?$")
 _PLACEHOLDER = re.compile(r"^\$(?P<kind>today|now)(?:(?P<sign>[+-])(?P<dur>P[0-9WDTHMS]+))?$")
@@ -133,10 +136,13 @@ def resolve_placeholders(value: Any, clock: datetime) -> Any:
     return value
 
 
-def validate_step_data(schema: dict[str, Any], data: Mapping[str, Any]) -> dict[str, list[str]]:
-    """Field -> messages, exactly as the task service validates a submission."""
+def validate_step_data(schema: dict[str, Any], data: Mapping[str, Any], *,
+                       clock: datetime | None = None) -> dict[str, list[str]]:
+    """Field -> messages, exactly as the task service validates a submission; "today" (for
+    ``x-after-today``) is the simulated ``clock``'s date in England and Wales."""
     from disclosure_engine.domain.forms import validate_submission
-    return validate_submission(schema, data)
+    today = clock.astimezone(_LONDON).date() if clock is not None else None
+    return validate_submission(schema, data, today=today)
 
 
 def _fill_read_only(schema: dict[str, Any], submission: dict[str, Any],
@@ -260,7 +266,7 @@ def run_path(compiled: Any, path: Mapping[str, Any], *, now: datetime | None = N
                     return fail(f"{where}: form {task.form_name!r} is not in the bundle")
                 submission = resolve_placeholders(copy.deepcopy(dict(step.get("data") or {})), clock)
                 submission = _fill_read_only(schema, submission, task.data)
-                errors = validate_step_data(schema, submission)
+                errors = validate_step_data(schema, submission, clock=clock)
                 if "expect_errors" in step:
                     missing = [f for f in step["expect_errors"] if f not in errors]
                     if missing:

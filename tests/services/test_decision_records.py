@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from disclosure_engine.domain.errors import ValidationFailed
 from disclosure_engine.domain.roles import Actor
 from disclosure_engine.engine.path_tests import resolve_placeholders
 from disclosure_engine.persistence.db import Database
@@ -95,3 +96,15 @@ def test_a_decision_completed_without_a_marking_is_recorded_with_the_forms_defau
     (record,) = trip.records()
     assert record["security_marking"] == "OFFICIAL-SENSITIVE"
     assert record["legal_basis"] == "s327a"
+
+
+@pytest.mark.parametrize("review_date", ["2020-01-01", "$today"])
+def test_a_deferral_to_today_or_the_past_is_refused_on_the_review_date(journey, review_date):
+    path = S327A["defer, review date reached, reconsidered"]
+    trip = journey("s327a_consideration", 1)
+    for element in ("identify_children", "assess_tests", "assess_proportionality", "consider_representations"):
+        trip.complete(element, step_data(path, element))
+    with pytest.raises(ValidationFailed) as refused:
+        trip.complete("decide", {**step_data(path, "decide"), "review_date": review_date})
+    assert refused.value.errors == {"review_date": ["Review date must be a date after today"]}
+    assert trip.records() == [] and trip.open_task("decide")

@@ -1,6 +1,8 @@
 """Form validation: conditional rules land on the field to fill, messages are human."""
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from disclosure_engine.domain.forms import (
@@ -285,3 +287,51 @@ def test_every_shipped_form_default_is_applied_and_valid():
             assert name not in validate_submission(schema, out), (form.name, name)
         defaulted += len(declared)
     assert defaulted >= 10
+
+
+# -- x-after-today --------------------------------------------------------------------------
+
+REVIEW_FORM = {
+    "type": "object",
+    "properties": {
+        "review_date": {"title": "Review date", "type": "string", "format": "date", "x-after-today": True},
+        "target": {"title": "Target", "type": "string", "format": "date", "x-after-today": True,
+                   "x-messages": {"x-after-today": "Choose a target date after today"}},
+        "when": {"title": "When", "type": "string", "format": "date-time", "x-after-today": True},
+        "asked_on": {"title": "Asked on", "type": "string", "format": "date"},
+        "steps": {"type": "array", "items": {"type": "object", "properties": {
+            "due": {"title": "Due", "type": "string", "format": "date", "x-after-today": True}}}},
+    },
+}
+TODAY = date(2026, 12, 2)
+
+
+@pytest.mark.parametrize("value", ["2026-12-02", "2026-12-01", "2020-01-01"])
+def test_a_date_after_today_refuses_today_and_the_past(value):
+    errors = validate_submission(REVIEW_FORM, {"review_date": value}, today=TODAY)
+    assert errors == {"review_date": ["Review date must be a date after today"]}
+
+
+def test_a_date_after_today_accepts_tomorrow_and_leaves_other_dates_alone():
+    assert validate_submission(REVIEW_FORM, {"review_date": "2026-12-03", "asked_on": "2020-01-01"},
+                               today=TODAY) == {}
+
+
+def test_after_today_uses_custom_messages_nested_fields_and_london_dates_of_date_times():
+    errors = validate_submission(REVIEW_FORM, {
+        "target": "2026-11-30", "steps": [{"due": "2027-01-01"}, {"due": "2026-12-02"}],
+        # 23:30 at UTC-1 is 00:30 on the 3rd in London: after today
+        "when": "2026-12-02T23:30:00-01:00"}, today=TODAY)
+    assert errors == {"target": ["Choose a target date after today"],
+                      "steps.1.due": ["Due must be a date after today"]}
+    errors = validate_submission(REVIEW_FORM, {"when": "2026-12-02T23:30:00+00:00"}, today=TODAY)
+    assert errors == {"when": ["When must be a date after today"]}
+
+
+def test_a_date_that_is_not_a_date_gets_one_message_and_today_defaults_to_london(monkeypatch):
+    errors = validate_submission(REVIEW_FORM, {"review_date": "2020-02-30"}, today=TODAY)
+    assert errors == {"review_date": ["Review date must be a real date, for example 2027-03-27"]}
+    from disclosure_engine.domain import forms
+
+    monkeypatch.setattr(forms, "london_today", lambda: date(2030, 1, 1))
+    assert "review_date" in validate_submission(REVIEW_FORM, {"review_date": "2029-12-31"})

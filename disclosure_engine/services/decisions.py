@@ -6,6 +6,7 @@ versions that name the version they supersede and why; nothing is ever updated i
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -13,14 +14,15 @@ from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import Session, aliased
 
 from disclosure_engine.domain.errors import Conflict, Forbidden, ValidationFailed
+from disclosure_engine.domain.record_content import RECORD_CONTEXT_FIELDS, record_answers
 from disclosure_engine.domain.roles import Actor, Role
 from disclosure_engine.domain.vocabulary import (
     DECISION_FIELDS,
     DECISION_OUTCOMES,
     decision_outcome,
-    is_reason_field,
     reason_problem,
 )
+from disclosure_engine.engine.decision_rules import decides
 from disclosure_engine.persistence.db import Database
 from disclosure_engine.persistence.models import (
     Area,
@@ -40,24 +42,27 @@ from disclosure_engine.services.views import decision_view
 if TYPE_CHECKING:
     from disclosure_engine.services.task_lock import CaseFacts
 
-#: process facts kept with the record besides the vocabulary
-CONTEXT_FIELDS = ("csods_outcome", "scheme_route", "application_reference", "meeting_reference",
-                  "decided_out_of_meeting", "ratification_note", "chair_outcome", "attendees",
-                  "decision_route")
+#: process facts kept with the record besides the vocabulary (defined with record_answers)
+CONTEXT_FIELDS = RECORD_CONTEXT_FIELDS
 SUPERSEDER_ROLES = (Role.CHAIR, Role.MANAGER, Role.ADMIN)
 #: the decision log counts matches exactly up to this many; beyond it says "more than"
 TOTAL_CAP = 1000
 
 
 def decision_row(actor: Actor, case: CaseFacts, task: Any, data: dict[str, Any], now: datetime, *,
-                 decision_id: int, latest: tuple[int, int] | None) -> dict[str, Any]:
+                 decision_id: int, latest: tuple[int, int] | None,
+                 properties: Mapping[str, Any] | None = None) -> dict[str, Any] | None:
     """The column values of the next version of this process's decision, from the completed
     task's data. ``latest`` is the (id, version) of the current record, read under the
-    instance's lock; ``decision_id`` was allocated by the caller (see ``persistence.batch``)."""
-    record: dict[str, Any] = {k: data[k] for k in DECISION_FIELDS if k in data}
-    record.update({k: data[k] for k in CONTEXT_FIELDS if k in data})
-    # every reason and outcome a step recorded (chair's reasons, ratification, reconsideration)
-    record.update({k: v for k, v in data.items() if is_reason_field(k) or k.endswith("_outcome")})
+    instance's lock; ``decision_id`` was allocated by the caller (see ``persistence.batch``).
+
+    None when the answer is no decision: the task's ``properties`` (its BPMN properties) say by
+    ``records_decision_when`` which answers decide (a chair who returns a proposal, a meeting
+    that does not ratify, decides nothing; see ``engine.decision_rules``). The completion is
+    then audited as usual and no record is written."""
+    if properties is not None and not decides(properties, data, element_id=task.element_id):
+        return None
+    record = record_answers(data)
     record.update({
         "case_reference": case.reference, "area": case.area,
         "offender": {k: v for k, v in (("visor_ref", case.visor_ref), ("pnc_ref", case.pnc_ref),

@@ -14,7 +14,7 @@ from disclosure_engine.domain.roles import Actor
 from disclosure_engine.engine.path_tests import resolve_placeholders
 from disclosure_engine.persistence.db import Database
 from disclosure_engine.persistence.models import utcnow
-from disclosure_engine.services import cases, decisions, processes, tasks
+from disclosure_engine.services import audit, cases, decisions, processes, tasks
 from disclosure_engine.services.workflows import deploy_shipped
 
 from .helpers import case_payload, make_actor
@@ -108,3 +108,64 @@ def test_a_deferral_to_today_or_the_past_is_refused_on_the_review_date(journey, 
         trip.complete("decide", {**step_data(path, "decide"), "review_date": review_date})
     assert refused.value.errors == {"review_date": ["Review date must be a date after today"]}
     assert trip.records() == [] and trip.open_task("decide")
+
+
+def _completed_events(trip: Journey, task_id: int) -> list[dict[str, Any]]:
+    return audit.list_events(trip.db, trip.actors["manager"], subject_type="task", subject_id=str(task_id),
+                             action="task.completed")
+
+
+def test_a_chair_who_returns_the_proposal_records_no_decision(journey):
+    path = S327A["level 3, chair returns, then signs off"]
+    trip = journey("s327a_consideration", 3)
+    for element in ("identify_children", "assess_tests", "assess_proportionality", "consider_representations",
+                    "propose_decision"):
+        trip.complete(element, step_data(path, element))
+    returned = step_data(path, "chair_signoff", 0)
+    assert returned["chair_outcome"] == "returned"
+    signoff = trip.open_task("chair_signoff")
+    done = trip.complete("chair_signoff", returned)
+    assert done["decision_id"] is None
+    assert trip.records() == []
+    # the return is still audited, and its reasons kept with the completed task
+    (event,) = _completed_events(trip, signoff["id"])
+    assert event["detail"]["element_id"] == "chair_signoff" and "chair_reasons" in event["detail"]["fields"]
+    assert tasks.get_task(trip.db, trip.actors["chair"], signoff["id"])["data"]["chair_reasons"] == \
+        returned["chair_reasons"]
+    assert [t["element_id"] for t in processes.get_process(trip.db, trip.actors["manager"],
+                                                           trip.process_id)["open_tasks"]] == ["propose_decision"]
+
+    trip.complete("propose_decision", step_data(path, "propose_decision", 1))
+    done = trip.complete("chair_signoff", step_data(path, "chair_signoff", 1))
+    (record,) = trip.records()
+    assert done["decision_id"] == record["id"]
+    assert (record["decision"], record["chair_outcome"], record["decided_by"]) == ("disclose", "agreed", "chair.kent")
+
+
+def test_a_meeting_that_does_not_ratify_records_no_decision(journey):
+    path = S327A["out of meeting decision not ratified, re-proposed in meeting"]
+    trip = journey("s327a_consideration", 2)
+    outcomes = {}
+    for step in (s for s in path["steps"] if "task" in s and "expect_errors" not in s):
+        outcomes.setdefault(step["task"], []).append(trip.complete(step["task"], step["data"]))
+        if step["task"] == "ratify_decision":
+            # the out-of-meeting decision (chair's sign-off) stays the current record
+            (current,) = decisions.list_decisions(trip.db, trip.actors["manager"], process_id=trip.process_id)
+            assert (current["version"], current["decision"], current["decided_out_of_meeting"]) == \
+                (1, "disclose", "yes")
+    assert outcomes["ratify_decision"][0]["decision_id"] is None
+    first, second = trip.records()
+    assert second["supersedes"] == first["id"]
+    assert (second["decision"], second["decided_out_of_meeting"]) == ("do_not_disclose", "no")
+
+
+def test_an_emergency_decision_not_ratified_records_no_ratification(journey):
+    path = URGENT["emergency disclosure not ratified: remedial action"]
+    trip = journey("urgent_disclosure", 2)
+    results = {s["task"]: r for s, r in zip([s for s in path["steps"] if "task" in s and "expect_errors" not in s],
+                                             trip.run(path))}
+    assert results["ratify_emergency_decision"]["decision_id"] is None
+    assert [r["decision_task"] for r in
+            (decisions.get_decision(trip.db, trip.actors["manager"], d["id"]) for d in trip.records())] == \
+        ["authorise_emergency_disclosure", "record_emergency_disclosure"]
+    assert trip.records()[-1]["decided_by"] == "officer.kent"

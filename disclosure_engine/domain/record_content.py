@@ -29,3 +29,30 @@ def record_answers(data: Mapping[str, Any]) -> dict[str, Any]:
     record.update({k: v for k, v in data.items()
                    if v is not None and (is_reason_field(k) or k.endswith("_outcome"))})
     return record
+
+
+def form_fields(form: Mapping[str, Any] | None) -> set[str]:
+    """The answers a form asks of the step itself: its properties, and those of its
+    ``allOf``/``anyOf``/``oneOf`` and ``if``/``then``/``else`` branches (not fields inside a list
+    of objects)."""
+    fields: set[str] = set()
+    todo = [form] if isinstance(form, Mapping) else []
+    while todo:
+        schema = todo.pop()
+        props = schema.get("properties")
+        if isinstance(props, Mapping):
+            fields.update(str(k) for k in props)
+        for key in ("allOf", "anyOf", "oneOf"):
+            todo.extend(sub for sub in schema.get(key) or [] if isinstance(sub, Mapping))
+        todo.extend(schema[key] for key in ("if", "then", "else") if isinstance(schema.get(key), Mapping))
+    return fields
+
+
+def decision_data(before: Mapping[str, Any], answers: Mapping[str, Any],
+                  form: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The process data a decision record is built from when a step whose form is ``form`` is
+    completed with ``answers`` (validated, defaults and read-only values applied): the data
+    before the step, except the fields its own form asks, which are the step's answers only.
+    A ratifying meeting that records no dissent has none, whatever the sign-off recorded."""
+    asked = form_fields(form)
+    return {**{k: v for k, v in before.items() if k not in asked}, **answers}

@@ -36,7 +36,7 @@ Rules the runner applies, so a passing path means the same thing in production:
   as ``P29D``, ``PT4H``); timers due at the simulated time fire;
 - a step records a decision when the task's ``records_decision`` and ``records_decision_when``
   say so (``engine.decision_rules``), and the record holds what the engine would write
-  (``domain.record_content.record_answers``); ``expect.records`` lists every record the path
+  (``domain.record_content``: the step's own form fields from its answers only); ``expect.records`` lists every record the path
   writes, in order: each entry's ``task``, a subset of its ``record`` and the fields ``absent``
   from it (a previous round's answers must not reach a later record);
 - strings ``$today``, ``$today+P14D``, ``$today-P1D``, ``$now`` and ``$now+PT2H`` anywhere in
@@ -55,7 +55,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from disclosure_engine.domain.record_content import record_answers
+from disclosure_engine.domain.record_content import decision_data, record_answers
 from disclosure_engine.domain.vocabulary import (
     REASON_PAIRS,
     is_reason_field,
@@ -67,7 +67,7 @@ from disclosure_engine.engine.bundle import bundle_from_path
 __all__ = [
     "PathResult", "PathFileError", "run_path_file", "run_path", "load_path_file",
     "path_files", "decision_task_ids", "end_event_ids", "reason_limb_problems",
-    "validate_step_data", "parse_duration", "iter_paths",
+    "validate_step_data", "parse_duration", "iter_paths", "record_problems",
 ]
 
 #: the shipped workflows and their path files
@@ -288,12 +288,13 @@ def run_path(compiled: Any, path: Mapping[str, Any], *, now: datetime | None = N
                 if errors:
                     detail = "; ".join(f"{k}: {' / '.join(v)}" for k, v in sorted(errors.items()))
                     return fail(f"{where}: the form refuses the data: {detail}")
-                merged = {**task.data, **submission}
-                decided = decision_rules.decides(task.properties, merged, element_id=element)
+                decided = decision_rules.decides(task.properties, {**task.data, **submission},
+                                                 element_id=element)
                 runtime.complete_user_task(wf, task.id, submission)
                 if decided:
                     recorded.append(element)
-                    records.append({**record_answers(merged), "decision_task": element})
+                    answers = record_answers(decision_data(task.data, submission, schema))
+                    records.append({**answers, "decision_task": element})
             else:
                 raise PathFileError(f"{where}: a step needs 'task', 'advance' or 'expect_ready'")
             wf = _round_trip(compiled, wf)
@@ -331,15 +332,16 @@ def run_path(compiled: Any, path: Mapping[str, Any], *, now: datetime | None = N
         if mismatch:
             problems.append(mismatch)
     if "records" in expect:
-        problems.extend(_record_problems(expect["records"], records))
+        problems.extend(record_problems(expect["records"], records))
     if problems:
         return PathResult(ok=False, message="; ".join(problems), **result)
     return PathResult(ok=True, message=f"{status} at {end_event or 'no end event'} after "
                                        f"{len(done)} elements", **result)
 
 
-def _record_problems(expected: Any, records: list[dict[str, Any]]) -> list[str]:
-    """``expect.records`` against the records the path wrote (one entry per record, in order)."""
+def record_problems(expected: Any, records: list[dict[str, Any]]) -> list[str]:
+    """``expect.records`` against the records a path wrote (one entry per record, in order; each
+    record holds ``decision_task``). The services' path test checks the real decision log too."""
     if not isinstance(expected, list) or not all(isinstance(e, Mapping) for e in expected):
         raise PathFileError("expect.records must be a list of objects")
     written = [r["decision_task"] for r in records]

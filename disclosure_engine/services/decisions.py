@@ -14,7 +14,7 @@ from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import Session, aliased
 
 from disclosure_engine.domain.errors import Conflict, Forbidden, ValidationFailed
-from disclosure_engine.domain.record_content import RECORD_CONTEXT_FIELDS, record_answers
+from disclosure_engine.domain.record_content import RECORD_CONTEXT_FIELDS, decision_data, record_answers
 from disclosure_engine.domain.roles import Actor, Role
 from disclosure_engine.domain.vocabulary import (
     DECISION_FIELDS,
@@ -50,18 +50,27 @@ TOTAL_CAP = 1000
 
 
 def decision_row(actor: Actor, case: CaseFacts, task: Any, data: dict[str, Any], now: datetime, *,
-                 decision_id: int, latest: tuple[int, int] | None,
-                 properties: Mapping[str, Any] | None = None) -> dict[str, Any] | None:
+                 decision_id: int, latest: tuple[int, int] | None, step: Any = None,
+                 form: Mapping[str, Any] | None = None) -> dict[str, Any] | None:
     """The column values of the next version of this process's decision, from the completed
     task's data. ``latest`` is the (id, version) of the current record, read under the
     instance's lock; ``decision_id`` was allocated by the caller (see ``persistence.batch``).
 
-    None when the answer is no decision: the task's ``properties`` (its BPMN properties) say by
-    ``records_decision_when`` which answers decide (a chair who returns a proposal, a meeting
-    that does not ratify, decides nothing; see ``engine.decision_rules``). The completion is
-    then audited as usual and no record is written."""
-    if properties is not None and not decides(properties, data, element_id=task.element_id):
-        return None
+    With ``step`` (the ready task: its BPMN ``properties`` and its ``data`` before completion)
+    ``data`` is the submission, as validated against ``form``:
+
+    - None is returned when the answer is no decision: ``records_decision_when`` names the
+      answers that decide (a chair who returns a proposal, a meeting that does not ratify,
+      decides nothing; see ``engine.decision_rules``). The completion is then audited as usual
+      and no record is written;
+    - the fields ``form`` asks are this step's answers only: one left unanswered is not taken
+      from an earlier step (a ratifying meeting's dissent is its own, not the sign-off's).
+
+    Without ``step``, ``data`` is the task's data with the submission merged in."""
+    if step is not None:
+        if not decides(step.properties, {**step.data, **data}, element_id=task.element_id):
+            return None
+        data = decision_data(step.data, data, form)
     record = record_answers(data)
     record.update({
         "case_reference": case.reference, "area": case.area,

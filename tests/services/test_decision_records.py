@@ -11,10 +11,10 @@ import pytest
 
 from disclosure_engine.domain.errors import ValidationFailed
 from disclosure_engine.domain.roles import Actor
-from disclosure_engine.engine.path_tests import resolve_placeholders
+from disclosure_engine.engine.path_tests import parse_duration, resolve_placeholders
 from disclosure_engine.persistence.db import Database
 from disclosure_engine.persistence.models import utcnow
-from disclosure_engine.services import audit, cases, decisions, processes, tasks
+from disclosure_engine.services import audit, cases, decisions, processes, tasks, timers
 from disclosure_engine.services.workflows import deploy_shipped
 
 from .helpers import case_payload, make_actor
@@ -86,6 +86,10 @@ def test_a_ratification_supersedes_the_out_of_meeting_record_with_the_meetings_r
     first, second = trip.records()
     assert second["supersedes"] == first["id"]
     assert second["supersede_reason"] == step_data(path, "ratify_decision")["ratification_reasons"]
+    # the ratifying meeting recorded no dissent and no attendees: the sign-off's are not its own
+    assert step_data(path, "chair_signoff")["dissent"] and first["dissent"]
+    assert "dissent" not in second and "attendees" not in second
+    assert second["meeting_reference"] == step_data(path, "ratify_decision")["meeting_reference"]
 
 
 def test_a_decision_completed_without_a_marking_is_recorded_with_the_forms_default(journey):
@@ -157,6 +161,9 @@ def test_a_meeting_that_does_not_ratify_records_no_decision(journey):
     first, second = trip.records()
     assert second["supersedes"] == first["id"]
     assert (second["decision"], second["decided_out_of_meeting"]) == ("do_not_disclose", "no")
+    # the proposal that was not ratified, and the refusal, are not part of the new decision
+    for stale in ("out_of_meeting_reasons", "ratification_outcome", "ratification_reasons"):
+        assert stale not in second and stale not in second["step_answers"], stale
 
 
 def test_an_emergency_decision_not_ratified_records_no_ratification(journey):
@@ -169,3 +176,22 @@ def test_an_emergency_decision_not_ratified_records_no_ratification(journey):
             (decisions.get_decision(trip.db, trip.actors["manager"], d["id"]) for d in trip.records())] == \
         ["authorise_emergency_disclosure", "record_emergency_disclosure"]
     assert trip.records()[-1]["decided_by"] == "officer.kent"
+
+
+def test_a_reconsideration_on_the_review_date_records_only_its_own_answers(journey):
+    path = S327A["level 2, deferred at the meeting with dissent, reconsidered on the review date"]
+    trip = journey("s327a_consideration", 2)
+    clock = utcnow()
+    for step in path["steps"]:
+        if "advance" in step:
+            clock += parse_duration(step["advance"])
+            timers.sweep_timers(trip.db, clock)
+        elif "task" in step and "expect_errors" not in step:
+            trip.complete(step["task"], step["data"], now=clock)
+    deferral, reconsidered = trip.records()
+    assert deferral["decision"] == "defer" and deferral["review_date"] and deferral["dissent"]
+    assert deferral["representations_summary"] and deferral["presumption_rebuttal_reasons"]
+    assert reconsidered["supersedes"] == deferral["id"]
+    assert (reconsidered["decision"], reconsidered["representations_sought"]) == ("disclose", "no")
+    for stale in ("review_date", "presumption_rebuttal_reasons", "dissent", "attendees", "representations_summary"):
+        assert reconsidered.get(stale) is None and stale not in reconsidered["step_answers"], stale

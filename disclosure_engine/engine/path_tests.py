@@ -36,9 +36,10 @@ Rules the runner applies, so a passing path means the same thing in production:
   as ``P29D``, ``PT4H``); timers due at the simulated time fire;
 - a step records a decision when the task's ``records_decision`` and ``records_decision_when``
   say so (``engine.decision_rules``), and the record holds what the engine would write
-  (``domain.record_content``: the step's own form fields from its answers only); ``expect.records`` lists every record the path
-  writes, in order: each entry's ``task``, a subset of its ``record`` and the fields ``absent``
-  from it (a previous round's answers must not reach a later record);
+  (``domain.record_content``: the step's own form fields from its answers only);
+  ``expect.records`` lists every record the path writes, in order: each entry's ``task``, a
+  subset of its ``record`` and the fields ``absent`` from it (a previous round's answers must
+  not reach a later record);
 - strings ``$today``, ``$today+P14D``, ``$today-P1D``, ``$now`` and ``$now+PT2H`` anywhere in
   start or step data become dates (``YYYY-MM-DD``) or UTC date-times relative to that clock,
   so review dates and response windows need no fixed calendar.
@@ -332,7 +333,10 @@ def run_path(compiled: Any, path: Mapping[str, Any], *, now: datetime | None = N
         if mismatch:
             problems.append(mismatch)
     if "records" in expect:
-        problems.extend(record_problems(expect["records"], records))
+        try:
+            problems.extend(record_problems(expect["records"], records))
+        except PathFileError as exc:
+            problems.append(f"bad path: {exc}")
     if problems:
         return PathResult(ok=False, message="; ".join(problems), **result)
     return PathResult(ok=True, message=f"{status} at {end_event or 'no end event'} after "

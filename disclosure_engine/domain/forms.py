@@ -12,6 +12,10 @@ Two rules go beyond JSON Schema because the decision record must survive judicia
 - every reason field (``vocabulary.is_reason_field`` or ``"x-reason": true`` in the schema)
   that is answered must pass ``vocabulary.reason_problem`` ("n/a" is not a reason).
 
+A third rule is a keyword of this product: a date field marked ``"x-after-today": true``
+must be a date after today (Europe/London), so a deferral's review date cannot be today or in
+the past, where its timer would fire at once.
+
 Messages come from the property's ``title`` unless the property carries
 ``"x-messages": {"<keyword>": "..."}``. Errors that belong to no field are keyed ``"_form"``.
 """
@@ -19,8 +23,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from datetime import date
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from jsonschema import Draft202012Validator, FormatChecker, ValidationError
 from jsonschema.validators import validator_for
@@ -28,6 +33,9 @@ from jsonschema.validators import validator_for
 from disclosure_engine.domain.vocabulary import is_reason_field, reason_problem
 
 FORM_KEY = "_form"
+#: a date field with this keyword set to true must be after today (see the module docstring)
+AFTER_TODAY = "x-after-today"
+_LONDON = ZoneInfo("Europe/London")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _YES = frozenset({"yes", "true", "on", "1"})
 _NO = frozenset({"no", "false", "off", "0"})
@@ -73,11 +81,14 @@ def check_form_schema(schema: dict[str, Any]) -> list[str]:
 
 
 def validate_submission(schema: dict[str, Any], data: Mapping[str, Any], *,
-                        ui_schema: dict[str, Any] | None = None) -> dict[str, list[str]]:
+                        ui_schema: dict[str, Any] | None = None,
+                        today: date | None = None) -> dict[str, list[str]]:
     """Field -> messages for everything wrong with ``data``; an empty dict means valid.
 
     ``ui_schema`` is accepted so callers can pass what the task holds; labels are taken from
-    its ``ui:title`` when the schema property has no ``title``.
+    its ``ui:title`` when the schema property has no ``title``. ``today`` is the date
+    ``x-after-today`` compares with (default: today in Europe/London; path tests pass their
+    simulated clock's).
     """
     cleaned = _drop_blanks(dict(data))
     validator = _validator(schema)
@@ -99,7 +110,57 @@ def validate_submission(schema: dict[str, Any], data: Mapping[str, Any], *,
         problem = reason_problem(value)
         if problem is not None:
             add(key, problem)
+
+    for path, value, prop in _after_today_values(schema, cleaned, ()):
+        key = ".".join(map(str, path))
+        if key in errors:
+            continue  # e.g. not a real date: that is the problem to fix first
+        when = _as_date(value)
+        if when is not None and when <= (today or london_today()):
+            add(key, _custom(prop, AFTER_TODAY)
+                or f"{_cap(_label(prop, str(path[-1]), ui_schema or {}))} must be a date after today")
     return errors
+
+
+def london_today() -> date:
+    """Today's date in England and Wales."""
+    return datetime.now(_LONDON).date()
+
+
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _as_date(value: Any) -> date | None:
+    """A YYYY-MM-DD date, or the London date of an ISO date-time; None when it is neither."""
+    if not isinstance(value, str):
+        return None
+    try:
+        if _ISO_DATE.match(value):
+            return date.fromisoformat(value)
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment.astimezone(_LONDON).date() if moment.tzinfo else moment.date()
+
+
+def _after_today_values(schema: dict[str, Any], data: Any,
+                        path: tuple[Any, ...]) -> Iterator[tuple[tuple[Any, ...], Any, dict[str, Any]]]:
+    """Every answered field, at any depth, whose property is marked ``x-after-today``."""
+    if isinstance(data, Mapping):
+        items: Iterator[tuple[Any, Any]] = iter(data.items())
+    elif isinstance(data, list):
+        items = iter(enumerate(data))
+    else:
+        return
+    for name, value in items:
+        sub = path + (name,)
+        if isinstance(value, (Mapping, list)):
+            yield from _after_today_values(schema, value, sub)
+            continue
+        prop = _schema_at(schema, sub)
+        if prop is not None and prop.get(AFTER_TODAY) is True:
+            yield sub, value, prop
 
 
 def _drop_blanks(value: Any) -> Any:
@@ -339,16 +400,40 @@ def coerce_submission(schema: dict[str, Any], raw: Mapping[str, str | list[str]]
     return out
 
 
+def apply_defaults(schema: dict[str, Any], submission: Mapping[str, Any]) -> dict[str, Any]:
+    """The submission with every omitted field that declares a ``default`` set to that default.
+
+    In JSON Schema ``default`` is only an annotation: no validator fills it in. A client that
+    leaves out ``security_marking`` would otherwise complete a decision with no marking at all
+    while the form says OFFICIAL-SENSITIVE, so the server applies the form's defaults itself,
+    for every form. A field is omitted when it is absent, null, or blank text (a blank answer is
+    no answer). Only the form's own top-level properties are defaulted (not those inside a list
+    of objects or an ``if``/``then`` branch), and never ``readOnly`` ones, which come from the
+    process (:func:`apply_read_only`).
+    """
+    import copy
+
+    result = dict(submission)
+    for name, prop in (schema.get("properties") or {}).items():
+        if not isinstance(prop, dict) or "default" not in prop or prop.get("readOnly"):
+            continue
+        value = result.get(name)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            result[name] = copy.deepcopy(prop["default"])
+    return result
+
+
 def apply_read_only(schema: dict[str, Any], submission: Mapping[str, Any],
                     task_data: Mapping[str, Any]) -> dict[str, Any]:
-    """The submission with every ``readOnly`` field taken from the task's data.
+    """The submission as the server takes it when a task is completed: the form's defaults for
+    omitted fields (:func:`apply_defaults`), and every ``readOnly`` field from the task's data.
 
     Derived values (``presumption_applies`` from the DMN, case facts) are shown on the form
     but can never be overwritten by what a browser or API client sends.
     """
     import copy
 
-    result = dict(submission)
+    result = apply_defaults(schema, submission)
     for name, prop in (schema.get("properties") or {}).items():
         if isinstance(prop, dict) and prop.get("readOnly"):
             if name in task_data:

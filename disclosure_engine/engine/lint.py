@@ -16,7 +16,9 @@ from typing import Any
 import jsonschema
 from lxml import etree
 
+from disclosure_engine.domain.forms import AFTER_TODAY
 from disclosure_engine.domain.vocabulary import REASON_PAIRS
+from disclosure_engine.engine import decision_rules, safe_eval
 from disclosure_engine.engine.bundle import decision_ids, process_ids
 from disclosure_engine.engine.expressions import BPMN, SPIFF, local
 from disclosure_engine.engine.problems import Problem
@@ -75,6 +77,23 @@ def _schema_fields(schema: Any) -> set[str]:
     return found
 
 
+def _keyword_properties(schema: Any, keyword: str, depth: int = 0) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(name, subschema) of every property anywhere in a JSON Schema that carries ``keyword``."""
+    if depth > 16:
+        return
+    if isinstance(schema, dict):
+        props = schema.get("properties")
+        if isinstance(props, dict):
+            for name, prop in props.items():
+                if isinstance(prop, dict) and keyword in prop:
+                    yield str(name), prop
+        for value in schema.values():
+            yield from _keyword_properties(value, keyword, depth + 1)
+    elif isinstance(schema, list):
+        for item in schema:
+            yield from _keyword_properties(item, keyword, depth + 1)
+
+
 def form_problems(path: str, node: etree._Element, form: str,
                   files: Mapping[str, bytes]) -> Iterator[Problem]:
     if form not in files:
@@ -93,6 +112,10 @@ def form_problems(path: str, node: etree._Element, form: str,
     except jsonschema.exceptions.SchemaError as exc:
         yield _problem(path, node, f"form file {form} is not a valid JSON Schema: {exc.message}")
         return
+    for name, prop in _keyword_properties(schema, AFTER_TODAY):
+        if prop[AFTER_TODAY] is not True or prop.get("format") not in ("date", "date-time"):
+            yield _problem(path, node, f"form {form}: {name!r} has {AFTER_TODAY!r}, which must be "
+                                       "true on a field with format date or date-time")
     fields = _schema_fields(schema)
     for field, reasons in REASON_PAIRS.items():
         if field in fields and not fields.intersection(reasons):
@@ -115,6 +138,69 @@ def user_task_problems(path: str, node: etree._Element, files: Mapping[str, byte
         yield _problem(path, node, f"UI schema file {ui} is not in the bundle")
 
 
+def _form_schema(props: Mapping[str, str], files: Mapping[str, bytes]) -> dict[str, Any] | None:
+    """The task's form as a dict, or None (an unreadable form is ``form_problems``' to report)."""
+    try:
+        schema = json.loads(files[props["formJsonSchemaFilename"]].decode("utf-8"))
+    except (KeyError, UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    return schema if isinstance(schema, dict) else None
+
+
+def _routing_names(root: etree._Element, element_id: str) -> set[str]:
+    """Task data names read by the conditions of the gateways straight after ``element_id``
+    (following gateway to gateway): the answers that choose the route out of the step."""
+    flows = [n for n in root.iter() if local(n) == "sequenceFlow"]
+    kinds = {n.get("id"): local(n) for n in root.iter() if isinstance(n.tag, str) and n.get("id")}
+    names: set[str] = set()
+    seen: set[str] = set()
+    todo = [f.get("targetRef") for f in flows if f.get("sourceRef") == element_id]
+    while todo:
+        target = todo.pop()
+        if not target or target in seen or not kinds.get(target, "").endswith("Gateway"):
+            continue
+        seen.add(target)
+        for flow in (f for f in flows if f.get("sourceRef") == target):
+            condition = next((c.text or "" for c in flow if local(c) == "conditionExpression"), "")
+            if condition.strip() and safe_eval.check_expression(condition, mode="eval") is None:
+                names |= decision_rules.read_names(condition)
+            todo.append(flow.get("targetRef"))
+    return names
+
+
+def decision_property_problems(path: str, node: etree._Element, root: etree._Element,
+                               files: Mapping[str, bytes]) -> Iterator[Problem]:
+    """``records_decision`` and ``records_decision_when`` as the engine reads them
+    (``engine.decision_rules``): a condition must be usable, and a step that confirms another
+    step's decision but can also send it back or refuse it must say which answers decide."""
+    props = properties_of(node)
+    condition = decision_rules.decision_condition(props)
+    records = decision_rules.records_decision(props)
+    schema = _form_schema(props, files)
+    if condition is not None and not records:
+        yield _problem(path, node, f"{decision_rules.RECORDS_DECISION_WHEN} has no effect without "
+                                   f"{decision_rules.RECORDS_DECISION} = true")
+        return
+    if condition is not None:
+        for message in decision_rules.condition_problems(condition, schema):
+            yield _problem(path, node, message)
+        return
+    if not records or schema is None:
+        return
+    fields = schema.get("properties") or {}
+    if any(name in fields for name in decision_rules.OUTCOME_FIELDS):
+        return  # the step asks the decision itself: every answer is one
+    routed = sorted(_routing_names(root, node.get("id") or "") & set(fields))
+    if routed:
+        name = routed[0]
+        options = (fields.get(name) or {}).get("enum") if isinstance(fields.get(name), dict) else None
+        example = f"{name} == {options[0]!r}" if isinstance(options, list) and options else f"{name} == ..."
+        yield _problem(path, node, f"this step records a decision, but its answer to {name!r} chooses "
+                                   f"the route after it: set {decision_rules.RECORDS_DECISION_WHEN} to the "
+                                   f"answers that are a decision (e.g. {example}), so an answer that "
+                                   "returns or refuses the decision records none")
+
+
 def is_generated_id(value: str) -> bool:
     return bool(GENERATED_ID.match(value) or _RANDOM_HEX.search(value))
 
@@ -135,6 +221,7 @@ def lint_bpmn(path: str, root: etree._Element, files: Mapping[str, bytes],
             problems.append(_problem(path, node, _UNSUPPORTED[kind], target.get("id")))
         elif kind == "userTask":
             problems.extend(user_task_problems(path, node, files))
+            problems.extend(decision_property_problems(path, node, root, files))
         elif kind == "businessRuleTask":
             decision = node.findtext("bpmn:extensionElements/spiffworkflow:calledDecisionId",
                                      namespaces={"bpmn": BPMN, "spiffworkflow": SPIFF})

@@ -16,7 +16,9 @@ A path file (``workflows/tests/<key>.json``)::
             ...],
         "expect": {"status": "completed", "end_event": "end_disclose",
                    "ready_tasks": [...], "visited": [...], "not_visited": [...],
-                   "data": {"decision": "disclose"}}}]}
+                   "data": {"decision": "disclose"},
+                   "records": [{"task": "decide", "record": {"decision": "disclose"},
+                                "absent": ["review_date"]}]}}]}
 
 Rules the runner applies, so a passing path means the same thing in production:
 
@@ -27,10 +29,17 @@ Rules the runner applies, so a passing path means the same thing in production:
   with the field errors. Fields the form marks ``readOnly`` (derived values such as
   ``presumption_applies``) are filled from the task's data, never from the step, because the
   server does not let a submission overwrite derived values;
+- "today" for a form's ``x-after-today`` dates is the simulated clock's date;
 - a step with ``expect_errors`` asserts the form refuses the data with errors on (at least)
   those fields; the task is left open and the path goes on;
 - the clock starts at the real time and only moves with ``advance`` (ISO 8601 durations such
   as ``P29D``, ``PT4H``); timers due at the simulated time fire;
+- a step records a decision when the task's ``records_decision`` and ``records_decision_when``
+  say so (``engine.decision_rules``), and the record holds what the engine would write
+  (``domain.record_content``: the step's own form fields from its answers only);
+  ``expect.records`` lists every record the path writes, in order: each entry's ``task``, a
+  subset of its ``record`` and the fields ``absent`` from it (a previous round's answers must
+  not reach a later record);
 - strings ``$today``, ``$today+P14D``, ``$today-P1D``, ``$now`` and ``$now+PT2H`` anywhere in
   start or step data become dates (``YYYY-MM-DD``) or UTC date-times relative to that clock,
   so review dates and response windows need no fixed calendar.
@@ -45,19 +54,21 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from disclosure_engine.domain.record_content import decision_data, record_answers
 from disclosure_engine.domain.vocabulary import (
     REASON_PAIRS,
     is_reason_field,
     reason_problem,
 )
-from disclosure_engine.engine import runtime
+from disclosure_engine.engine import decision_rules, runtime
 from disclosure_engine.engine.bundle import bundle_from_path
 
 __all__ = [
     "PathResult", "PathFileError", "run_path_file", "run_path", "load_path_file",
     "path_files", "decision_task_ids", "end_event_ids", "reason_limb_problems",
-    "validate_step_data", "parse_duration", "iter_paths",
+    "validate_step_data", "parse_duration", "iter_paths", "record_problems",
 ]
 
 #: the shipped workflows and their path files
@@ -72,6 +83,7 @@ S327A_LIMBS: dict[str, tuple[str, ...]] = {
     "decision": ("decision_reasons",),
 }
 
+_LONDON = ZoneInfo("Europe/London")
 _DURATION = re.compile(
     r"^P(?:(?P<w>\d+)W)?(?:(?P<d>\d+)D)?(?:T(?:(?P<h>\d+)H)?(?:(?P<m>\d+)M)?(?:(?P<s>\d+)S)?)?$")
 _PLACEHOLDER = re.compile(r"^\$(?P<kind>today|now)(?:(?P<sign>[+-])(?P<dur>P[0-9WDTHMS]+))?$")
@@ -94,6 +106,8 @@ class PathResult:
     completed_path: tuple[str, ...] = ()
     end_data: dict[str, Any] = field(default_factory=dict, repr=False)
     decisions_recorded: tuple[str, ...] = ()
+    #: what each recorded decision holds (``record_answers`` of the completed task), in order
+    records: tuple[dict[str, Any], ...] = field(default=(), repr=False)
 
 
 class _PathFailed(Exception):
@@ -133,10 +147,13 @@ def resolve_placeholders(value: Any, clock: datetime) -> Any:
     return value
 
 
-def validate_step_data(schema: dict[str, Any], data: Mapping[str, Any]) -> dict[str, list[str]]:
-    """Field -> messages, exactly as the task service validates a submission."""
+def validate_step_data(schema: dict[str, Any], data: Mapping[str, Any], *,
+                       clock: datetime | None = None) -> dict[str, list[str]]:
+    """Field -> messages, exactly as the task service validates a submission; "today" (for
+    ``x-after-today``) is the simulated ``clock``'s date in England and Wales."""
     from disclosure_engine.domain.forms import validate_submission
-    return validate_submission(schema, data)
+    today = clock.astimezone(_LONDON).date() if clock is not None else None
+    return validate_submission(schema, data, today=today)
 
 
 def _fill_read_only(schema: dict[str, Any], submission: dict[str, Any],
@@ -147,11 +164,12 @@ def _fill_read_only(schema: dict[str, Any], submission: dict[str, Any],
 
 
 def decision_task_ids(compiled: Any) -> set[str]:
-    """Element ids of user tasks whose completion constitutes a decision record."""
+    """Element ids of user tasks whose completion can write a decision record
+    (``records_decision``; ``records_decision_when`` may still say an answer decides nothing)."""
     ids = set()
     for name, spec in compiled.spec.task_specs.items():
         props = (getattr(spec, "extensions", None) or {}).get("properties") or {}
-        if str(props.get("records_decision", "")).lower() == "true":
+        if decision_rules.records_decision(props):
             ids.add(getattr(spec, "bpmn_id", None) or name)
     return ids
 
@@ -220,14 +238,14 @@ def run_path(compiled: Any, path: Mapping[str, Any], *, now: datetime | None = N
     name = str(path.get("name") or "unnamed path")
     clock = now or datetime.now(timezone.utc)
     wf = None
-    decisions = decision_task_ids(compiled)
     ends = end_event_ids(compiled)
     recorded: list[str] = []
+    records: list[dict[str, Any]] = []
 
     def fail(message: str) -> PathResult:
         done = tuple(runtime.completed_path(wf)) if wf is not None else ()
         return PathResult(name, False, message, compiled.key, completed_path=done,
-                          decisions_recorded=tuple(recorded))
+                          decisions_recorded=tuple(recorded), records=tuple(records))
 
     try:
         wf = runtime.start_workflow(compiled, resolve_placeholders(dict(path.get("start_data") or {}), clock))
@@ -260,7 +278,7 @@ def run_path(compiled: Any, path: Mapping[str, Any], *, now: datetime | None = N
                     return fail(f"{where}: form {task.form_name!r} is not in the bundle")
                 submission = resolve_placeholders(copy.deepcopy(dict(step.get("data") or {})), clock)
                 submission = _fill_read_only(schema, submission, task.data)
-                errors = validate_step_data(schema, submission)
+                errors = validate_step_data(schema, submission, clock=clock)
                 if "expect_errors" in step:
                     missing = [f for f in step["expect_errors"] if f not in errors]
                     if missing:
@@ -271,9 +289,13 @@ def run_path(compiled: Any, path: Mapping[str, Any], *, now: datetime | None = N
                 if errors:
                     detail = "; ".join(f"{k}: {' / '.join(v)}" for k, v in sorted(errors.items()))
                     return fail(f"{where}: the form refuses the data: {detail}")
+                decided = decision_rules.decides(task.properties, {**task.data, **submission},
+                                                 element_id=element)
                 runtime.complete_user_task(wf, task.id, submission)
-                if element in decisions:
+                if decided:
                     recorded.append(element)
+                    answers = record_answers(decision_data(task.data, submission, schema))
+                    records.append({**answers, "decision_task": element})
             else:
                 raise PathFileError(f"{where}: a step needs 'task', 'advance' or 'expect_ready'")
             wf = _round_trip(compiled, wf)
@@ -288,7 +310,8 @@ def run_path(compiled: Any, path: Mapping[str, Any], *, now: datetime | None = N
     end_event = reached[-1] if reached else None
     data = runtime.end_data(wf)
     result = dict(name=name, workflow=compiled.key, status=status, end_event=end_event,
-                  completed_path=done, end_data=data, decisions_recorded=tuple(recorded))
+                  completed_path=done, end_data=data, decisions_recorded=tuple(recorded),
+                  records=tuple(records))
     expect = path.get("expect") or {}
     problems = []
     if "status" in expect and expect["status"] != status:
@@ -309,10 +332,41 @@ def run_path(compiled: Any, path: Mapping[str, Any], *, now: datetime | None = N
         mismatch = _subset_mismatch(expect["data"], data, "data")
         if mismatch:
             problems.append(mismatch)
+    if "records" in expect:
+        try:
+            problems.extend(record_problems(expect["records"], records))
+        except PathFileError as exc:
+            problems.append(f"bad path: {exc}")
     if problems:
         return PathResult(ok=False, message="; ".join(problems), **result)
     return PathResult(ok=True, message=f"{status} at {end_event or 'no end event'} after "
                                        f"{len(done)} elements", **result)
+
+
+def record_problems(expected: Any, records: list[dict[str, Any]]) -> list[str]:
+    """``expect.records`` against the records a path wrote (one entry per record, in order; each
+    record holds ``decision_task``). The services' path test checks the real decision log too."""
+    if not isinstance(expected, list) or not all(isinstance(e, Mapping) for e in expected):
+        raise PathFileError("expect.records must be a list of objects")
+    written = [r["decision_task"] for r in records]
+    if len(expected) != len(records):
+        wanted = [e.get("task", "?") for e in expected]
+        return [f"records: expected {len(expected)} ({', '.join(wanted) or 'none'}), "
+                f"got {len(records)} ({', '.join(written) or 'none'})"]
+    problems = []
+    for number, (entry, record) in enumerate(zip(expected, records), start=1):
+        where = f"records[{number}] ({record['decision_task']})"
+        if "task" in entry and entry["task"] != record["decision_task"]:
+            problems.append(f"{where}: expected a record at {entry['task']}")
+            continue
+        mismatch = _subset_mismatch(entry.get("record") or {}, record, where)
+        if mismatch:
+            problems.append(mismatch)
+        leaked = [k for k in entry.get("absent") or [] if k in record]
+        if leaked:
+            problems.append(f"{where}: should not hold {', '.join(leaked)} "
+                            f"(holds {', '.join(f'{k}={record[k]!r}' for k in leaked)})")
+    return problems
 
 
 def load_path_file(path: Path) -> dict[str, Any]:

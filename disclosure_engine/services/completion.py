@@ -108,7 +108,7 @@ def complete(db: Database, actor: Actor, task_id: int, data: Any, *, now: dateti
         if task.records_decision:
             if locked.new_decision_id is None:  # the task row said otherwise a moment ago
                 raise Conflict(LOST_RACE)
-            decision = decision_row(actor, case, task, {**before, **data}, now,
+            decision = decision_row(actor, case, task, data, now, step=ready, form=schema,
                                     decision_id=locked.new_decision_id, latest=locked.latest_decision)
         area = case.area
         audit.record(session, actor, "task.completed", "task", task.id, area=area,

@@ -6,6 +6,7 @@ versions that name the version they supersede and why; nothing is ever updated i
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -13,14 +14,15 @@ from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import Session, aliased
 
 from disclosure_engine.domain.errors import Conflict, Forbidden, ValidationFailed
+from disclosure_engine.domain.record_content import RECORD_CONTEXT_FIELDS, decision_data, record_answers
 from disclosure_engine.domain.record_rules import corrected_record
 from disclosure_engine.domain.roles import Actor, Role
 from disclosure_engine.domain.vocabulary import (
     DECISION_FIELDS,
     decision_outcome,
-    is_reason_field,
     reason_problem,
 )
+from disclosure_engine.engine.decision_rules import decides
 from disclosure_engine.persistence.db import Database
 from disclosure_engine.persistence.models import (
     Area,
@@ -40,24 +42,36 @@ from disclosure_engine.services.views import decision_view
 if TYPE_CHECKING:
     from disclosure_engine.services.task_lock import CaseFacts
 
-#: process facts kept with the record besides the vocabulary
-CONTEXT_FIELDS = ("csods_outcome", "scheme_route", "application_reference", "meeting_reference",
-                  "decided_out_of_meeting", "ratification_note", "chair_outcome", "attendees",
-                  "decision_route")
+#: process facts kept with the record besides the vocabulary (defined with record_answers)
+CONTEXT_FIELDS = RECORD_CONTEXT_FIELDS
 SUPERSEDER_ROLES = (Role.CHAIR, Role.MANAGER, Role.ADMIN)
 #: the decision log counts matches exactly up to this many; beyond it says "more than"
 TOTAL_CAP = 1000
 
 
 def decision_row(actor: Actor, case: CaseFacts, task: Any, data: dict[str, Any], now: datetime, *,
-                 decision_id: int, latest: tuple[int, int] | None) -> dict[str, Any]:
+                 decision_id: int, latest: tuple[int, int] | None, step: Any = None,
+                 form: Mapping[str, Any] | None = None) -> dict[str, Any] | None:
     """The column values of the next version of this process's decision, from the completed
     task's data. ``latest`` is the (id, version) of the current record, read under the
-    instance's lock; ``decision_id`` was allocated by the caller (see ``persistence.batch``)."""
-    record: dict[str, Any] = {k: data[k] for k in DECISION_FIELDS if k in data}
-    record.update({k: data[k] for k in CONTEXT_FIELDS if k in data})
-    # every reason and outcome a step recorded (chair's reasons, ratification, reconsideration)
-    record.update({k: v for k, v in data.items() if is_reason_field(k) or k.endswith("_outcome")})
+    instance's lock; ``decision_id`` was allocated by the caller (see ``persistence.batch``).
+
+    With ``step`` (the ready task: its BPMN ``properties`` and its ``data`` before completion)
+    ``data`` is the submission, as validated against ``form``:
+
+    - None is returned when the answer is no decision: ``records_decision_when`` names the
+      answers that decide (a chair who returns a proposal, a meeting that does not ratify,
+      decides nothing; see ``engine.decision_rules``). The completion is then audited as usual
+      and no record is written;
+    - the fields ``form`` asks are this step's answers only: one left unanswered is not taken
+      from an earlier step (a ratifying meeting's dissent is its own, not the sign-off's).
+
+    Without ``step``, ``data`` is the task's data with the submission merged in."""
+    if step is not None:
+        if not decides(step.properties, {**step.data, **data}, element_id=task.element_id):
+            return None
+        data = decision_data(step.data, data, form)
+    record = record_answers(data)
     record.update({
         "case_reference": case.reference, "area": case.area,
         "offender": {k: v for k, v in (("visor_ref", case.visor_ref), ("pnc_ref", case.pnc_ref),
@@ -69,8 +83,9 @@ def decision_row(actor: Actor, case: CaseFacts, task: Any, data: dict[str, Any],
         id=decision_id, case_id=case.id, process_id=task.instance_id, area_id=case.area_id,
         workflow_key=task.workflow_key, task_id=task.id, version=(latest[1] + 1) if latest else 1,
         supersedes_id=latest[0] if latest else None,
-        supersede_reason=(str(data.get("ratification_note") or f"Recorded again at '{task.name}'")
-                          if latest else None),
+        # a ratification's reasons are why it supersedes the out-of-meeting record
+        supersede_reason=(str(data.get("ratification_reasons") or "").strip()
+                          or f"Recorded again at '{task.name}'") if latest else None,
         outcome=_outcome(data), presumption_applies=_bool(data.get("presumption_applies")),
         legal_basis=data.get("legal_basis"), review_date=_date(data.get("review_date")),
         overdue_at_decision=bool(task.due_at and task.due_at < now), record=audit.jsonable(record),

@@ -1,5 +1,5 @@
 """Every path in workflows/tests/*.json reaches its expected end state, with a save/load round
-trip between steps, form validation on every step, and full reasons on every decision."""
+trip between steps, form validation on every step, and full reasons in every decision record."""
 from __future__ import annotations
 
 from functools import lru_cache
@@ -41,3 +41,6 @@ def test_path(key: str, path: dict) -> None:
     if result.decisions_recorded and result.status == "completed":
         problems = reason_limb_problems(key, result.end_data)
         assert not problems, f"decision recorded at {result.decisions_recorded} lacks reasons: {problems}"
+    for record in result.records:  # each record as written, not only the process's last data
+        problems = reason_limb_problems(key, record)
+        assert not problems, f"decision recorded at {record['decision_task']} lacks reasons: {problems}"

@@ -3,7 +3,8 @@ decision records, audit, timers swept on a simulated clock (SQLite, and PostgreS
 
 The in-engine path runner (test_paths.py) proves the BPMN; this proves the same paths hold
 when officers and chairs complete real task rows, and that each decision record written on
-the way holds the reasons for every limb.
+the way holds the reasons for every limb, and that the decision log holds exactly the records
+the path file expects.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from disclosure_engine.engine.path_tests import (
     parse_duration,
     path_files,
     reason_limb_problems,
+    record_problems,
     resolve_placeholders,
 )
 from disclosure_engine.persistence.models import utcnow
@@ -83,4 +85,9 @@ def test_path_through_the_services(db, settings, path_file, name, path):
         assert final["status"] == expect["status"]
     if "end_event" in expect:
         assert final["end_event"] == expect["end_event"]
+    if "records" in expect:  # the decision log holds exactly the records the path expects
+        log = sorted(decisions.list_decisions(db, actors["manager"], process_id=process_id, current_only=False),
+                     key=lambda d: d["version"])
+        written = [{**d.pop("step_answers"), **d} for d in log]
+        assert record_problems(expect["records"], written) == []
     assert audit.verify_chain(db).ok

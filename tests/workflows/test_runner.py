@@ -86,3 +86,25 @@ def test_durations() -> None:
     assert parse_duration("PT4H").total_seconds() == 4 * 3600
     with pytest.raises(PathFileError):
         parse_duration("P1M")
+
+
+def test_wrong_records_fail() -> None:
+    path = good_path()  # level 1: one record, at decide
+    assert run_path(s327a(), path).ok
+    for records, message in [
+        ([], "records: expected 0 (none), got 1 (decide)"),
+        ([{"task": "chair_signoff"}], "expected a record at chair_signoff"),
+        ([{"task": "decide", "record": {"decision": "defer"}}], "records[1] (decide).decision: expected 'defer'"),
+        ([{"task": "decide", "absent": ["decision_reasons"]}], "records[1] (decide): should not hold decision_reasons"),
+        ({"task": "decide"}, "bad path: expect.records must be a list of objects"),
+    ]:
+        path["expect"]["records"] = records
+        result = run_path(s327a(), path)
+        assert not result.ok and message in result.message, (records, result.message)
+
+
+def test_records_hold_what_the_engine_writes() -> None:
+    result = run_path(s327a(), good_path())
+    (record,) = result.records
+    assert record["decision_task"] == "decide" and record["security_marking"] == "OFFICIAL-SENSITIVE"
+    assert "risk_assessment_reference" not in record  # not a vocabulary, reason or outcome field

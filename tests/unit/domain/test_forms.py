@@ -1,10 +1,14 @@
 """Form validation: conditional rules land on the field to fill, messages are human."""
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from disclosure_engine.domain.forms import (
     FORM_KEY,
+    apply_defaults,
+    apply_read_only,
     check_form_schema,
     coerce_submission,
     validate_submission,
@@ -217,3 +221,117 @@ def test_coerce_leaves_unconvertible_values_for_validation():
 def test_coerce_drops_blank_answers_and_wraps_single_array_values():
     out = coerce_submission(COERCE_FORM, {"decision": "  ", "attendees": "", "disclosers": "police"})
     assert out == {"disclosers": ["police"]}
+
+
+# -- defaults -------------------------------------------------------------------------------
+
+MARKED_FORM = {
+    "type": "object",
+    "properties": {
+        "presumption_applies": {"type": "boolean", "readOnly": True, "default": False},
+        "security_marking": {"type": "string", "enum": ["OFFICIAL", "OFFICIAL-SENSITIVE"],
+                             "default": "OFFICIAL-SENSITIVE"},
+        "legal_basis": {"type": "string", "enum": ["s327a", "common_law"], "default": "s327a"},
+        "conditions": {"type": "array", "items": {"type": "string"}, "default": []},
+        "decision_reasons": {"type": "string"},
+        "recipients": {"type": "array", "items": {"type": "object", "properties": {
+            "relationship": {"type": "string", "default": "parent"}}}},
+    },
+}
+
+
+def test_an_omitted_field_takes_the_forms_default():
+    out = apply_defaults(MARKED_FORM, {"decision_reasons": GOOD_REASON})
+    assert out == {"decision_reasons": GOOD_REASON, "security_marking": "OFFICIAL-SENSITIVE",
+                   "legal_basis": "s327a", "conditions": []}
+
+
+@pytest.mark.parametrize("blank", [None, "", "   "])
+def test_a_null_or_blank_answer_is_omitted_and_takes_the_default(blank):
+    assert apply_defaults(MARKED_FORM, {"security_marking": blank})["security_marking"] == "OFFICIAL-SENSITIVE"
+
+
+def test_an_answer_given_is_kept_and_defaults_are_copies():
+    out = apply_defaults(MARKED_FORM, {"security_marking": "OFFICIAL", "legal_basis": "common_law"})
+    assert (out["security_marking"], out["legal_basis"]) == ("OFFICIAL", "common_law")
+    out["conditions"].append("changed")
+    assert MARKED_FORM["properties"]["conditions"]["default"] == []
+
+
+def test_read_only_and_nested_fields_are_not_defaulted():
+    out = apply_defaults(MARKED_FORM, {"recipients": [{}]})
+    assert "presumption_applies" not in out and out["recipients"] == [{}]
+
+
+def test_a_completed_task_gets_defaults_and_read_only_values_from_the_process():
+    """What the server takes when a task is completed (services.completion, path tests)."""
+    out = apply_read_only(MARKED_FORM, {"presumption_applies": False, "decision_reasons": GOOD_REASON},
+                          {"presumption_applies": True})
+    assert out["presumption_applies"] is True
+    assert out["security_marking"] == "OFFICIAL-SENSITIVE"
+
+
+def test_every_shipped_form_default_is_applied_and_valid():
+    import json
+    from pathlib import Path
+
+    forms = sorted((Path(__file__).resolve().parents[3] / "workflows").glob("*.schema.json"))
+    defaulted = 0
+    for form in forms:
+        schema = json.loads(form.read_text())
+        declared = {name: prop["default"] for name, prop in schema["properties"].items()
+                    if "default" in prop and not prop.get("readOnly")}
+        out = apply_defaults(schema, {})
+        assert {k: out[k] for k in declared} == declared, form.name
+        for name in declared:  # the default is itself an answer the form accepts
+            assert name not in validate_submission(schema, out), (form.name, name)
+        defaulted += len(declared)
+    assert defaulted >= 10
+
+
+# -- x-after-today --------------------------------------------------------------------------
+
+REVIEW_FORM = {
+    "type": "object",
+    "properties": {
+        "review_date": {"title": "Review date", "type": "string", "format": "date", "x-after-today": True},
+        "target": {"title": "Target", "type": "string", "format": "date", "x-after-today": True,
+                   "x-messages": {"x-after-today": "Choose a target date after today"}},
+        "when": {"title": "When", "type": "string", "format": "date-time", "x-after-today": True},
+        "asked_on": {"title": "Asked on", "type": "string", "format": "date"},
+        "steps": {"type": "array", "items": {"type": "object", "properties": {
+            "due": {"title": "Due", "type": "string", "format": "date", "x-after-today": True}}}},
+    },
+}
+TODAY = date(2026, 12, 2)
+
+
+@pytest.mark.parametrize("value", ["2026-12-02", "2026-12-01", "2020-01-01"])
+def test_a_date_after_today_refuses_today_and_the_past(value):
+    errors = validate_submission(REVIEW_FORM, {"review_date": value}, today=TODAY)
+    assert errors == {"review_date": ["Review date must be a date after today"]}
+
+
+def test_a_date_after_today_accepts_tomorrow_and_leaves_other_dates_alone():
+    assert validate_submission(REVIEW_FORM, {"review_date": "2026-12-03", "asked_on": "2020-01-01"},
+                               today=TODAY) == {}
+
+
+def test_after_today_uses_custom_messages_nested_fields_and_london_dates_of_date_times():
+    errors = validate_submission(REVIEW_FORM, {
+        "target": "2026-11-30", "steps": [{"due": "2027-01-01"}, {"due": "2026-12-02"}],
+        # 23:30 at UTC-1 is 00:30 on the 3rd in London: after today
+        "when": "2026-12-02T23:30:00-01:00"}, today=TODAY)
+    assert errors == {"target": ["Choose a target date after today"],
+                      "steps.1.due": ["Due must be a date after today"]}
+    errors = validate_submission(REVIEW_FORM, {"when": "2026-12-02T23:30:00+00:00"}, today=TODAY)
+    assert errors == {"when": ["When must be a date after today"]}
+
+
+def test_a_date_that_is_not_a_date_gets_one_message_and_today_defaults_to_london(monkeypatch):
+    errors = validate_submission(REVIEW_FORM, {"review_date": "2020-02-30"}, today=TODAY)
+    assert errors == {"review_date": ["Review date must be a real date, for example 2027-03-27"]}
+    from disclosure_engine.domain import forms
+
+    monkeypatch.setattr(forms, "london_today", lambda: date(2030, 1, 1))
+    assert "review_date" in validate_submission(REVIEW_FORM, {"review_date": "2029-12-31"})

@@ -94,6 +94,22 @@ def test_reason_pairs_are_enforced(review_bundle):
     assert "decision_reasons" in problems[0].message
 
 
+@pytest.mark.parametrize("prop, ok", [
+    ({"type": "string", "format": "date", "x-after-today": True}, True),
+    ({"type": "string", "format": "date-time", "x-after-today": True}, True),
+    ({"type": "string", "x-after-today": True}, False),
+    ({"type": "string", "format": "date", "x-after-today": "yes"}, False),
+])
+def test_x_after_today_is_only_for_date_fields(review_bundle, prop, ok):
+    schema = {"type": "object", "properties": {"approved": {"type": "boolean"}, "review_date": prop}}
+    problems = validate_bundle(_review_with(review_bundle, **{"approve.schema.json": json.dumps(schema).encode()}))
+    if ok:
+        assert problems == []
+    else:
+        assert [p.element_id for p in problems] == ["approve"]
+        assert "'review_date' has 'x-after-today'" in problems[0].message
+
+
 def test_invalid_json_schema_is_refused(review_bundle):
     bad = json.dumps({"type": "object", "properties": {"x": {"type": 5}}}).encode()
     problems = validate_bundle(_review_with(review_bundle, **{"approve.schema.json": bad}))

@@ -135,8 +135,8 @@ _DUMMY_HASH: list[str] = []
 
 def _verify_nothing(password: str) -> None:
     """Spend what a password check on a real account spends (a hash made once, on first use)."""
-    if not _DUMMY_HASH:
-        _DUMMY_HASH.append(_hasher.hash(secrets.token_urlsafe(16)))
+    if not _DUMMY_HASH or _hasher.check_needs_rehash(_DUMMY_HASH[0]):  # made with today's cost
+        _DUMMY_HASH[:] = [_hasher.hash(secrets.token_urlsafe(16))]
     try:
         _hasher.verify(_DUMMY_HASH[0], password)
     except (VerificationError, InvalidHashError):

@@ -11,7 +11,8 @@ import tracemalloc
 
 import pytest
 
-from disclosure_engine.engine.safe_builtins import ExpressionError
+from disclosure_engine.engine import safe_interp
+from disclosure_engine.engine.safe_builtins import ExpressionError, ExpressionTimeout
 from disclosure_engine.engine.safe_eval import evaluate, execute
 
 #: wall time within which a refusal must come (the budget itself is 200 ms)
@@ -61,3 +62,29 @@ def test_sum_of_numbers_is_unchanged():
 
 def test_parse_date_needs_text_not_a_container():
     _refused(evaluate, "parse_date([[0] * 1000] * 100)", match=r"parse_date\(\) needs text")
+
+
+# -- time: the clock is read on every call and often in loops; steps are the backstop --------
+
+def test_the_clock_is_read_before_every_call():
+    with pytest.raises(ExpressionTimeout, match="longer than 0 ms"):
+        evaluate("len('abc')", {}, timeout_ms=0)
+
+
+@pytest.mark.parametrize("text", [
+    "max(range(10 ** 6), key=str)",  # the key function is called by Python, not by us
+    "sorted(range(300000), key=str)",
+    "[x for x in range(10 ** 6) for y in range(10 ** 6)]",
+    "','.join(str(i) for i in range(10 ** 6))",
+])
+def test_long_running_calls_and_loops_are_stopped_by_the_clock(text):
+    _refused(evaluate, text, error=ExpressionTimeout, match="longer than 200 ms")
+
+
+def test_the_step_budget_backs_up_the_clock(monkeypatch):
+    monkeypatch.setattr(safe_interp, "MAX_STEPS", 1000)
+    with pytest.raises(ExpressionTimeout, match="more than 1,000 steps"):
+        evaluate("[i for i in range(5000)]", {}, timeout_ms=60_000)
+    # work done inside a call counts too, not only interpreter steps
+    with pytest.raises(ExpressionTimeout, match="steps"):
+        evaluate("sum(range(100000))", {}, timeout_ms=60_000)

@@ -15,6 +15,13 @@ from typing import Any
 MAX_SEQUENCE = 1_000_000
 #: the largest integer (in bits) arithmetic may produce, so 10**10**10 is refused up front
 MAX_INT_BITS = 100_000
+#: the largest one value may be, as estimated memory of the whole tree (nested items and text
+#: counted wherever they appear; see safe_values), so str(), ==, sorted() of it stay quick
+MAX_VALUE_BYTES = 16 * 2**20
+#: the most one evaluation may build in total (new strings, containers, big numbers)
+MAX_ALLOCATED_BYTES = 64 * 2**20
+#: how deeply lists and dicts may nest in a value
+MAX_VALUE_DEPTH = 50
 
 
 class ExpressionError(Exception):

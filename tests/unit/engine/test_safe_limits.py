@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 import tracemalloc
+from datetime import date
 
 import pytest
 
@@ -39,6 +40,28 @@ def _refused(run, text: str, data: dict | None = None, *, error=ExpressionError,
     return info.value
 
 
+# -- the measured payloads ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("text, match", [
+    # 21.2 s, 59 MB, refused only afterwards ("result is too large")
+    ("len(sum([[0]*1000]*3000, []))", r"result of \* would be too large"),
+    # 53.9 s, 2.9 GB peak
+    ("len(str([[0]*1000]*1000000))", r"result of \* would be too large"),
+    # 5.2 s, 2.5 GB, accepted
+    ("[list(zip(range(10**6),range(10**6))) for i in range(19)]",
+     r"result of zip\(\) would be too large"),
+])
+def test_measured_payloads_are_refused_before_the_work(text, match):
+    error = _refused(evaluate, text, match=match, peak_mb=32)
+    assert "16 MB" in str(error), "the message gives the limit"
+
+
+def test_measured_payload_as_a_script_is_refused_too():
+    data: dict = {}
+    _refused(execute, "n = len(sum([[0]*1000]*3000, []))", data, match="too large", peak_mb=32)
+    assert "n" not in data
+
+
 # -- sum() adds numbers only -------------------------------------------------------------------
 
 @pytest.mark.parametrize("text, match", [
@@ -60,8 +83,51 @@ def test_sum_of_numbers_is_unchanged():
     assert evaluate("sum([], 0.5)", {}) == 0.5
 
 
-def test_parse_date_needs_text_not_a_container():
-    _refused(evaluate, "parse_date([[0] * 1000] * 100)", match=r"parse_date\(\) needs text")
+# -- sizes count nested items and text, as a tree ----------------------------------------------
+
+@pytest.mark.parametrize("text, match", [
+    # shared inner lists: small in memory, huge when printed, compared or stored
+    ("str([[None] * 1000] * 400)", r"str\(\) of this value would be too long"),
+    ("f'{[[None] * 1000] * 400}'", "the f-string value would be too long"),
+    ("f'{[[None] * 1000] * 400!r}'", "the f-string value would be too long"),
+    ("','.join(['x' * 1000] * 2000)", r"result of join\(\) would be too large"),
+    ("[[b for i in range(1000)] for b in [[0] * 1000]]", "comprehension's result would be too large"),
+    ("[[0] * 1000] * 1000 == [[0] * 1000] * 1000", r"result of \* would be too large"),
+    ("sorted([[0] * 1000] * 1000)", r"result of \* would be too large"),
+    ("list(range(10 ** 6))", r"result of list\(\) would be too large"),
+    ("set(zip(range(10 ** 6), range(10 ** 6)))", r"result of zip\(\) would be too large"),
+    ("enumerate('x' * 300000)", r"result of enumerate\(\) would be too large"),
+    ("('a ' * 499999).split()", r"result of split\(\) would be too large"),
+    ("[1] * 10 ** 6 + [2] * 10 ** 6", "too large"),
+    ("(('a' * 5000,) * 1000,) * 100", r"result of \* would be too large"),
+    ("f'{\"x\" * 999999}{\"x\" * 999999}'", "the f-string would be too long"),
+    ("('\ufb03' * 400000).upper()", r"result of .upper\(\) would be too long"),
+])
+def test_results_are_sized_before_they_are_built(text, match):
+    _refused(evaluate, text, match=match, peak_mb=48)
+
+
+@pytest.mark.parametrize("script, match", [
+    ("x = [1]\nfor i in range(100):\n    x = [x, x]", "the list would be too large"),
+    ("x = []\nfor i in range(2000):\n    x = [x]", "nested more than 50 levels deep"),
+    ("l = [0]\nfor i in range(40):\n    l.extend(l)", "too large|more than allowed"),
+    ("a = [0] * 100000\nfor i in range(1000):\n    a[0:0] = a", "more than allowed"),
+    ("for i in range(1000):\n    t = 'x' * 1000000", "builds too much data"),
+    # shared lists grown in place afterwards: caught where they are used
+    ("c = []\na = [c] * 100000\nd = []\nb = [d] * 100000\nc.extend(range(20000))\n"
+     "d.extend(range(20000))\nsame = a == b", "cannot compare: the value is too large"),
+    ("c = []\na = [c] * 100000\nc.extend(range(20000))\nt = str(a)", "too long"),
+    ("c = []\na = [c] * 100000\nc.extend(range(20000))\nn = sorted(a)", "too large"),
+])
+def test_scripts_cannot_grow_values_past_the_limits(script, match):
+    _refused(execute, script, {}, match=match, peak_mb=96)
+
+
+def test_a_list_containing_itself_is_refused_where_it_is_made_or_used():
+    _refused(execute, "l = []\nl.append(l)", {}, match="cannot contain itself")
+    _refused(execute, "d = {}\nd['me'] = d", {}, match="cannot contain itself")
+    _refused(execute, "a = []\nb = [a]\na.append(b)\nsame = a == b", {},
+             match="contains itself cannot be used here")
 
 
 # -- time: the clock is read on every call and often in loops; steps are the backstop --------
@@ -88,3 +154,79 @@ def test_the_step_budget_backs_up_the_clock(monkeypatch):
     # work done inside a call counts too, not only interpreter steps
     with pytest.raises(ExpressionTimeout, match="steps"):
         evaluate("sum(range(100000))", {}, timeout_ms=60_000)
+
+
+# -- ordinary expressions are unaffected --------------------------------------------------------
+
+@pytest.mark.parametrize("text, names, expected", [
+    ("dict(zip(['a', 'b'], [1, 2]))", {}, {"a": 1, "b": 2}),
+    ("[i for i, x in enumerate('ab', 1)]", {}, [1, 2]),
+    ("''.join(reversed('abc'))", {}, "cba"),
+    ("list(reversed(range(3)))", {}, [2, 1, 0]),
+    ("sorted(d.items())", {"d": {"b": 2, "a": 1}}, [("a", 1), ("b", 2)]),
+    ("max(d.values())", {"d": {"b": 2, "a": 1}}, 2),
+    ("str([1, 'a', None])", {}, "[1, 'a', None]"),
+    ("f'{xs}'", {"xs": [1, 2]}, "[1, 2]"),
+    ("'a,b'.split(',')", {}, ["a", "b"]),
+    ("'x y\\nz'.split()", {}, ["x", "y", "z"]),
+    ("len(str(list(range(10000))))", {}, len(str(list(range(10000))))),
+    ("sorted(names, key=len)[0]", {"names": ["bbb", "a", "cc"]}, "a"),
+    ("min(xs, key=abs)", {"xs": [-3, 2, -1]}, -1),
+    ("len([[0] * 100] * 1000)", {}, 1000),
+    ("parse_date(decided).year", {"decided": "2024-03-01"}, 2024),
+    ("days_between(d, '2024-01-29')", {"d": date(2024, 1, 1)}, 28),
+])
+def test_ordinary_expressions_still_evaluate(text, names, expected):
+    assert evaluate(text, names) == expected
+
+
+def test_parse_date_needs_text_not_a_container():
+    _refused(evaluate, "parse_date([[0] * 1000] * 100)", match=r"parse_date\(\) needs text")
+
+
+def test_ordinary_scripts_over_a_few_thousand_records_still_run():
+    records = [{"n": i, "t": f"tag{i}"} for i in range(2000)]
+    data = {"records": records}
+    execute("""
+rows = []
+acc = []
+for r in records:
+    rows.append({'n': r['n'], 'tag': r['t'].upper()})
+    if r['n'] < 500:
+        acc = acc + [r['n']]
+total = sum(r['n'] for r in rows)
+by_tag = {r['tag']: r['n'] for r in rows}
+""", data)
+    assert data["total"] == sum(range(2000)) and len(data["acc"]) == 500
+    assert data["rows"][3] == {"n": 3, "tag": "TAG3"} and len(data["by_tag"]) == 2000
+
+
+# -- through the engine: a deployed script task at process start -------------------------------
+
+SCRIPT = "risk_score = len(convictions) * 10 if convictions else 0\nstarted = today()"
+
+
+def _with_script(review_bundle, script: str):
+    from disclosure_engine.engine.bundle import WorkflowBundle
+    from disclosure_engine.engine.runtime import compile_bundle
+    text = review_bundle.files["review_flow.bpmn"].decode()
+    assert SCRIPT in text
+    files = dict(review_bundle.files)
+    files["review_flow.bpmn"] = text.replace(SCRIPT, script).encode()
+    return compile_bundle(WorkflowBundle.build(review_bundle.key, review_bundle.primary, files))
+
+
+@pytest.mark.parametrize("script, match", [
+    # made process start take 22 s and then fail with a 500
+    ("n = len(sum([[0]*1000]*3000, []))", r"result of \* would be too large"),
+    # "Circular reference detected" when the instance was saved
+    ("l = []\nl.append(l)", "a list or dict cannot contain itself"),
+])
+def test_script_task_is_refused_at_process_start_naming_the_element(review_bundle, script, match):
+    from disclosure_engine.engine.runtime import WorkflowError, start_workflow
+    compiled = _with_script(review_bundle, script)
+    started = time.perf_counter()
+    with pytest.raises(WorkflowError, match=f"^score: .*{match}") as info:
+        start_workflow(compiled, {"convictions": [1]})
+    assert time.perf_counter() - started < QUICK
+    assert info.value.element_id == "score"

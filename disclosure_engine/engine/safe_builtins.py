@@ -22,6 +22,8 @@ MAX_VALUE_BYTES = 16 * 2**20
 MAX_ALLOCATED_BYTES = 64 * 2**20
 #: how deeply lists and dicts may nest in a value
 MAX_VALUE_DEPTH = 50
+#: whole numbers a script may keep in task data: what every JSON reader (browsers too) keeps exactly
+MAX_STORED_INT = 2**53 - 1
 
 
 class ExpressionError(Exception):

@@ -14,7 +14,9 @@ Time and memory are bounded *before* the work is done:
   (:mod:`safe_values`: nested items and text, counted as a tree, and a walk that stops at the
   limit) and refuses when it would exceed ``MAX_VALUE_BYTES``, or when the evaluation would
   have built more than ``MAX_ALLOCATED_BYTES``; whatever walks a value (comparisons after a
-  script changed a container, ``sorted``, ``min``...) measures it first the same way.
+  script changed a container, ``sorted``, ``min``...) measures it first the same way;
+- a script may leave in task data only what the state serializer stores and restores
+  unchanged (:func:`safe_values.storage_problem`), checked when the script ends.
 """
 from __future__ import annotations
 
@@ -49,6 +51,7 @@ from disclosure_engine.engine.safe_values import (
     int_cost,
     mb,
     scalar_cost,
+    storage_problem,
     str_cost,
     text_length,
     too_large,
@@ -121,6 +124,27 @@ def _too_long(what: str) -> ExpressionError:
 
 def _too_many(what: str, n: int) -> ExpressionError:
     return ExpressionError(f"{what} would have {n:,} items, more than allowed ({MAX_SEQUENCE:,})")
+
+
+def written_names(tree: ast.AST) -> frozenset[str]:
+    """Names of task data a script can change: those it assigns, and every name in front of a
+    changing method call or an item assignment (``d.get('k').append(x)`` can change ``d``).
+    Task data is reachable only through names, so nothing else can have changed."""
+    cached = getattr(tree, "_written_names", None)
+    if cached is not None:
+        return cached
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
+                node.func.attr in ALL_WRITE_METHOD_NAMES:
+            names.update(n.id for n in ast.walk(node.func.value) if isinstance(n, ast.Name))
+        elif isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Store):
+            names.update(n.id for n in ast.walk(node.value) if isinstance(n, ast.Name))
+    result = frozenset(names)
+    tree._written_names = result  # type: ignore[attr-defined]  # trees are cached and reused
+    return result
 
 
 class Interpreter:
@@ -253,6 +277,19 @@ class Interpreter:
     def run_module(self, tree: ast.AST) -> None:
         assert isinstance(tree, ast.Module)
         self.block(tree.body)
+        if isinstance(self.names, MutableMapping):
+            self.check_stored(written_names(tree))
+
+    def check_stored(self, names: Iterable[str]) -> None:
+        """What the script leaves in task data must be storable as it is: refused here, naming
+        the variable, rather than dropped or failing when the instance is saved."""
+        for name in sorted(names):
+            if name in self.names:
+                self.check_budget()
+                problem = storage_problem(self.names[name], self.sizer, self.check_budget)
+                if problem is not None:
+                    where, what = problem
+                    raise ExpressionError(f"cannot keep {name}{where} in task data: it {what}")
 
     # -- statements -----------------------------------------------------------------------
     def block(self, body: list[ast.stmt]) -> None:
@@ -297,7 +334,7 @@ class Interpreter:
 
     def plain(self, value: Any) -> Any:
         """What may be assigned: lazy iterables become lists (checked first), functions are
-        refused."""
+        refused. The full check of what is stored runs when the script ends."""
         if isinstance(value, _LAZY):
             n, cost, height, new = self.contents(value)
             self.fits(HEAD[list] + ITEM[list] * n + cost, "the list")
@@ -928,4 +965,4 @@ def _as_load(target: ast.expr) -> ast.expr:
     raise ExpressionError("cannot use += on this target")
 
 
-__all__ = ["Interpreter", "date", "datetime", "timedelta"]
+__all__ = ["Interpreter", "date", "datetime", "timedelta", "written_names"]

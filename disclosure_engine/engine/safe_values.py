@@ -1,6 +1,6 @@
 """How big a value is, for the safe evaluator, measured before any work is done on it.
 
-Two measures, each a walk that stops as soon as it passes its limit, so measuring is never
+Three measures, each a walk that stops as soon as it passes its limit, so measuring is never
 the expensive part:
 
 - :meth:`Sizer.cost`: estimated memory of a value as a tree (nested items and text counted
@@ -8,16 +8,21 @@ the expensive part:
   though Python shares the inner list). Whatever is compared, hashed, sorted, printed or stored
   costs time in proportion to this, which is why the tree and not Python's sharing is measured.
 - :func:`text_length`: an upper bound on ``len(str(value))``.
+- :func:`storage_problem`: why a value cannot be kept in task data (only what the state
+  serializer stores and restores unchanged is allowed).
 
 The numbers are estimates in bytes of CPython 3.11 objects on 64-bit machines, rounded up.
 """
 from __future__ import annotations
 
+import math
 from datetime import date, datetime, timedelta
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
 from disclosure_engine.engine.safe_builtins import (
+    MAX_STORED_INT,
     MAX_VALUE_BYTES,
     MAX_VALUE_DEPTH,
     ExpressionError,
@@ -275,3 +280,131 @@ def _text(value: Any, limit: int, ascii_only: bool, depth: int, seen: dict[int, 
         seen[key] = total
         return total
     return _TEXT_FIXED.get(t, 64)
+
+
+# -- what may be kept in task data -------------------------------------------------------------
+
+_SET_ITEMS = (str, int, float, bool, type(None), date, datetime, timedelta, UUID)
+_STORABLE_SCALARS = (str, bool, type(None), date, datetime, timedelta, UUID)
+_FLAT_STORABLE = frozenset({*_STORABLE_SCALARS, int, float})
+
+
+def storage_problem(value: Any, sizer: Sizer,
+                    clock: Callable[[], None] = lambda: None) -> tuple[str, str] | None:
+    """Why ``value`` cannot be kept in task data, as (where, what): the path of the offending
+    part (e.g. ``[0]['when']``, empty for the value itself) and what is wrong with it (e.g.
+    ``is a function (len)``), or None. Allowed: None, true/false, whole numbers within
+    the range every JSON reader keeps exactly, finite numbers, text, dates, date-times and time
+    spans (the state serializer's own types), sets of those, and lists, tuples (kept as lists)
+    and dicts with text keys of all these, without cycles, nested at most MAX_VALUE_DEPTH deep
+    and no bigger than one value may be. ``clock`` is called every few thousand items."""
+    try:
+        problem = _Stored(clock).check(value, "", 0)
+    except RecursionError:  # pragma: no cover - depth is checked first
+        problem = "", f"is nested more than {MAX_VALUE_DEPTH} levels deep"
+    if problem is not None:
+        return problem
+    if sizer.cost(value) > MAX_VALUE_BYTES:
+        return "", f"is too large to keep (over {mb(MAX_VALUE_BYTES)})"
+    return None
+
+
+def _describe(value: Any) -> str:
+    if callable(value):
+        name = getattr(value, "__name__", None)
+        return f"is a function ({name})" if name else "is a function"
+    if type(value) is range or type(value) in _VIEWS:
+        return f"is a {type(value).__name__}, not a list; use list(...) to keep its items"
+    return f"is a {type(value).__name__}, which task data cannot hold"
+
+
+_CLOCK_ITEMS = 4096
+
+
+class _Stored:
+    def __init__(self, clock: Callable[[], None]) -> None:
+        self.clock = clock
+        self.countdown = _CLOCK_ITEMS
+        self.seen: dict[int, int] = {}  # containers found storable: their height
+        self.path: set[int] = set()
+
+    def check(self, value: Any, where: str, depth: int) -> tuple[str, str] | None:
+        t = type(value)
+        if t in _STORABLE_SCALARS:
+            return None
+        if t is int:
+            if -MAX_STORED_INT <= value <= MAX_STORED_INT:
+                return None
+            return where, f"is a number too large to keep (at most {MAX_STORED_INT:,} either way)"
+        if t is float:
+            return None if math.isfinite(value) else (where, f"is {value} (only finite numbers can be kept)")
+        if t not in (list, tuple, dict, set):
+            return where, _describe(value)
+        key = id(value)
+        if key in self.path:
+            return where, "contains itself (a circular reference)"
+        if key in self.seen and depth + self.seen[key] <= MAX_VALUE_DEPTH:
+            return None
+        if depth >= MAX_VALUE_DEPTH:
+            return where, f"is nested more than {MAX_VALUE_DEPTH} levels deep"
+        self.countdown -= len(value)
+        if self.countdown <= 0:
+            self.clock()
+            self.countdown = _CLOCK_ITEMS
+        self.path.add(key)
+        try:
+            problem, height = self._items(value, t, where, depth)
+        finally:
+            self.path.discard(key)
+        if problem is None:
+            self.seen[key] = height + 1
+        return problem
+
+    def _items(self, value: Any, t: type, where: str, depth: int) -> tuple[tuple[str, str] | None, int]:
+        if t is dict:
+            if not set(map(type, value)) <= {str}:
+                k = next(k for k in value if type(k) is not str)
+                return (where, f"has the key {_short(k)}, but only text keys can be kept"), 0
+            items: Any = value.values()
+        else:
+            items = value
+        if _flat_storable(items):
+            return None, 0
+        height = 0
+        if t is set:
+            for item in value:
+                if not isinstance(item, _SET_ITEMS):
+                    return (where, f"is a set holding a {type(item).__name__} (a set can keep "
+                                   "only text, numbers and dates)"), 0
+                problem = self.check(item, where, depth + 1)
+                if problem is not None:
+                    return problem, 0
+            return None, 0
+        labelled = value.items() if t is dict else enumerate(value)
+        for label, item in labelled:
+            problem = self.check(item, f"{where}[{_short(label)}]", depth + 1)
+            if problem is not None:
+                return problem, 0
+            height = max(height, self.seen.get(id(item), 0))
+        return None, height
+
+
+def _flat_storable(items: Any) -> bool:
+    """All of ``items`` are of storable scalar types and in range, checked at C speed."""
+    types = set(map(type, items))
+    if not types <= _FLAT_STORABLE:
+        return False
+    if int in types:
+        ints = [x for x in items if type(x) is int] if len(types) > 1 else items
+        if ints and (max(ints) > MAX_STORED_INT or min(ints) < -MAX_STORED_INT):
+            return False
+    if float in types:
+        floats = [x for x in items if type(x) is float] if len(types) > 1 else items
+        if not all(map(math.isfinite, floats)):
+            return False
+    return True
+
+
+def _short(key: Any) -> str:
+    text = repr(key) if isinstance(key, (str, int, float, bool, type(None))) else type(key).__name__
+    return text if len(text) <= 40 else text[:37] + "..."

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 import tracemalloc
-from datetime import date
+from datetime import date, datetime, timedelta
 
 import pytest
 
@@ -201,6 +201,38 @@ by_tag = {r['tag']: r['n'] for r in rows}
     assert data["rows"][3] == {"n": 3, "tag": "TAG3"} and len(data["by_tag"]) == 2000
 
 
+# -- what a script leaves in task data --------------------------------------------------------
+
+@pytest.mark.parametrize("script, match", [
+    ("f = [len, date]", r"cannot keep f\[0\] in task data: it is a function \(len\)"),
+    ("a = []\nb = {'a': a}\na.append(b)",
+     r"cannot keep a\[0\]\['a'\] in task data: it contains itself \(a circular reference\)"),
+    ("d = {1: 'x'}", r"cannot keep d in task data: it has the key 1, but only text keys"),
+    ("x = {'v': [1, float('inf')]}", r"cannot keep x\['v'\]\[1\] in task data: it is inf"),
+    ("n = 10 ** 20", r"cannot keep n in task data: it is a number too large to keep"),
+    ("s = {(1, 2)}", r"cannot keep s in task data: it is a set holding a tuple"),
+    ("r = {'k': range(3)}", r"cannot keep r\['k'\] in task data: it is a range, not a list; use list"),
+    ("case['extra'] = [1, abs]", r"cannot keep case\['extra'\]\[1\] in task data: it is a function"),
+    ("items = case['items']\nitems.append(today)", r"cannot keep (case\['items'\]|items)\[1\]"),
+])
+def test_script_results_that_cannot_be_stored_are_refused_naming_the_variable(script, match):
+    _refused(execute, script, {"case": {"items": [1]}}, match=match)
+
+
+def test_storable_values_are_kept_as_they_are():
+    data: dict = {"untouched": {1: "not this script's business"}}
+    execute("""
+ok = {'when': date(2024, 1, 31), 'at': datetime(2024, 1, 31, 9, 0, tzinfo=utc),
+      'span': timedelta(days=28), 'tags': {'a', 'b'}, 'pair': (1, 2.5), 'none': None,
+      'big': 2 ** 53 - 1, 'nested': [[{'x': True}]]}
+r = range(3)
+""", data)
+    assert data["ok"]["tags"] == {"a", "b"} and data["ok"]["pair"] == (1, 2.5)
+    assert data["ok"]["at"] == datetime.fromisoformat("2024-01-31T09:00:00+00:00")
+    assert data["ok"]["span"] == timedelta(days=28)
+    assert data["r"] == [0, 1, 2]
+
+
 # -- through the engine: a deployed script task at process start -------------------------------
 
 SCRIPT = "risk_score = len(convictions) * 10 if convictions else 0\nstarted = today()"
@@ -221,6 +253,8 @@ def _with_script(review_bundle, script: str):
     ("n = len(sum([[0]*1000]*3000, []))", r"result of \* would be too large"),
     # "Circular reference detected" when the instance was saved
     ("l = []\nl.append(l)", "a list or dict cannot contain itself"),
+    # silently persisted as null
+    ("f = [len, date]", r"cannot keep f\[0\] in task data: it is a function \(len\)"),
 ])
 def test_script_task_is_refused_at_process_start_naming_the_element(review_bundle, script, match):
     from disclosure_engine.engine.runtime import WorkflowError, start_workflow
@@ -230,3 +264,15 @@ def test_script_task_is_refused_at_process_start_naming_the_element(review_bundl
         start_workflow(compiled, {"convictions": [1]})
     assert time.perf_counter() - started < QUICK
     assert info.value.element_id == "score"
+
+
+def test_what_a_script_may_keep_is_saved_and_restored_unchanged(review_bundle):
+    from disclosure_engine.engine.runtime import dump_state_text, load_state, start_workflow
+    compiled = _with_script(review_bundle, (
+        "kept = {'when': date(2024, 1, 31), 'span': timedelta(days=28), 'tags': {'a', 'b'}, "
+        "'xs': [1, 2.5, None, True, 'x'], 'big': 2 ** 53 - 1}\nstarted = today()"))
+    wf = start_workflow(compiled, {"convictions": [1]})
+    restored = load_state(compiled, dump_state_text(wf))
+    kept = next(t.data["kept"] for t in restored.get_tasks() if "kept" in t.data)
+    assert kept == {"when": date(2024, 1, 31), "span": timedelta(days=28), "tags": {"a", "b"},
+                    "xs": [1, 2.5, None, True, "x"], "big": 2 ** 53 - 1}

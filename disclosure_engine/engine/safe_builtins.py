@@ -15,6 +15,15 @@ from typing import Any
 MAX_SEQUENCE = 1_000_000
 #: the largest integer (in bits) arithmetic may produce, so 10**10**10 is refused up front
 MAX_INT_BITS = 100_000
+#: the largest one value may be, as estimated memory of the whole tree (nested items and text
+#: counted wherever they appear; see safe_values), so str(), ==, sorted() of it stay quick
+MAX_VALUE_BYTES = 16 * 2**20
+#: the most one evaluation may build in total (new strings, containers, big numbers)
+MAX_ALLOCATED_BYTES = 64 * 2**20
+#: how deeply lists and dicts may nest in a value
+MAX_VALUE_DEPTH = 50
+#: whole numbers a script may keep in task data: what every JSON reader (browsers too) keeps exactly
+MAX_STORED_INT = 2**53 - 1
 
 
 class ExpressionError(Exception):
@@ -35,12 +44,20 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def _text_arg(fn: str, text: Any) -> str:
+    if isinstance(text, date):
+        return text.isoformat()
+    if not isinstance(text, str):
+        raise ExpressionError(f"{fn}() needs text such as '2024-01-31', not a {type(text).__name__}")
+    return text
+
+
 def _parse_date(text: str) -> date:
-    return date.fromisoformat(str(text)[:10])
+    return date.fromisoformat(_text_arg("parse_date", text)[:10])
 
 
 def _parse_datetime(text: str) -> datetime:
-    value = datetime.fromisoformat(str(text))
+    value = datetime.fromisoformat(_text_arg("parse_datetime", text))
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
@@ -63,12 +80,39 @@ def _range(*args: int) -> range:
     return r
 
 
+_NUMBERS = frozenset({int, float, bool})
+
+
+def _sum(items: Any, start: Any = 0) -> Any:
+    """sum() of numbers only: adding lists or strings with sum() is quadratic inside one call."""
+    if type(start) not in _NUMBERS:
+        raise ExpressionError(f"sum() adds numbers only: the start value is a {type(start).__name__}")
+    if type(items) is not range and not set(map(type, items)) <= _NUMBERS:
+        for i, item in enumerate(items):
+            if type(item) not in _NUMBERS:
+                raise ExpressionError(f"sum() adds numbers only: item {i} is a {type(item).__name__}")
+    return sum(items, start)
+
+
+def _zip(*iterables: Any, strict: bool = False) -> list[tuple[Any, ...]]:
+    """zip() as a list, so its size is known (and checked) before it is built."""
+    return list(zip(*iterables, strict=strict))
+
+
+def _enumerate(iterable: Any, start: int = 0) -> list[tuple[int, Any]]:
+    return list(enumerate(iterable, start))
+
+
+def _reversed(seq: Any) -> Any:
+    return seq[::-1] if isinstance(seq, range) else list(reversed(seq))
+
+
 #: functions an expression may call by name
 FUNCTIONS: dict[str, Callable[..., Any]] = {
     "len": len, "str": str, "int": int, "float": float, "bool": bool,
-    "min": min, "max": max, "sum": sum, "any": any, "all": all, "sorted": sorted,
+    "min": min, "max": max, "sum": _sum, "any": any, "all": all, "sorted": sorted,
     "abs": abs, "round": round, "list": list, "dict": dict, "set": set, "tuple": tuple,
-    "range": _range, "enumerate": enumerate, "zip": zip, "reversed": reversed,
+    "range": _range, "enumerate": _enumerate, "zip": _zip, "reversed": _reversed,
     "date": date, "datetime": datetime, "timedelta": timedelta,
     "today": _today, "now": _now, "parse_date": _parse_date, "parse_datetime": _parse_datetime,
     "days_between": _days_between,

@@ -3,6 +3,9 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -216,3 +219,39 @@ def test_spiff_semantic_errors_are_reported(review_bundle):
     problems = validate_bundle(_edited(review_bundle, 'default="route_no"', ""))
     assert [(p.element_id, p.message) for p in problems] == [
         ("route_no", "Non-default exclusive outgoing sequence flow without condition")]
+
+
+def test_condition_that_would_run_for_seconds_is_refused_quickly_naming_the_element():
+    """The validator evaluates conditions against no data: a condition that built gigabytes
+    made `workflows validate` take 21.8 s; it is refused before any of that work is done."""
+    path = BAD / "big_condition.bpmn"
+    started = time.perf_counter()
+    problems = validate_paths([path])
+    assert time.perf_counter() - started < 2
+    assert len(problems) == 1, problems
+    match = LINE.match(str(problems[0]))
+    assert match, str(problems[0])
+    assert problems[0].element_id == "escape"
+    assert problems[0].line == _line_of(path, "<bpmn:conditionExpression")
+    assert "condition refused when evaluated: result of * would be too large" in problems[0].message
+
+
+def test_workflows_validate_command_refuses_it_quickly():
+    path = BAD / "big_condition.bpmn"
+    started = time.perf_counter()
+    result = subprocess.run([sys.executable, "-m", "disclosure_engine.cli", "workflows", "validate",
+                             str(path)], capture_output=True, text=True, timeout=60,
+                            cwd=Path(__file__).resolve().parents[3])
+    assert time.perf_counter() - started < 10  # the command's own start-up included
+    assert result.returncode == 1, result.stdout + result.stderr
+    first = result.stdout.splitlines()[0]
+    assert first.startswith(f"{path}:{_line_of(path, '<bpmn:conditionExpression')}: escape: "
+                            "condition refused when evaluated: "), first
+    assert "too large" in first
+
+
+def test_timer_that_would_build_too_much_is_refused_quickly(review_bundle):
+    started = time.perf_counter()
+    problems = validate_bundle(_edited(review_bundle, '"P28D"', "str([[None] * 1000] * 400)"))
+    assert time.perf_counter() - started < 2
+    assert len(problems) == 1 and "would be too long" in problems[0].message, problems

@@ -388,3 +388,19 @@ def test_after_an_upgrade_running_considerations_hand_off_once_migrated(db, sett
         replay_path(db, staff, origin, "s327a_consideration", DISCLOSE)
     assert handoffs.sweep_handoffs(db).started == 1
     assert _follow_ons(db, stays) == [] and len(_follow_ons(db, moves)) == 1
+
+
+def test_the_deliverys_records_carry_the_decision_they_deliver(db, staff):
+    """record_delivery (and a reconsideration) write decision records of their own; each names
+    the consideration's decision it delivers, as a context field of the record."""
+    _case_id, consideration, decision_id = _disclosed(db, staff)
+    handoffs.sweep_handoffs(db)
+    (delivery,) = _follow_ons(db, consideration)
+    done = replay_path(db, staff, delivery.id, "disclosure_delivery",
+                       "undertaking refused, manager proceeds without it")
+    assert done["process"]["status"] == "completed"
+    records = decisions.list_decisions(db, staff["manager"], process_id=delivery.id, current_only=False)
+    assert {r["decision_task"] for r in records} == {"reconsider_without_undertaking", "record_delivery"}
+    assert all(r["decision_id"] == decision_id for r in records), records
+    consideration_record = decisions.get_decision(db, staff["manager"], decision_id)
+    assert consideration_record.get("decision_id") is None, "only a delivery's records name another decision"

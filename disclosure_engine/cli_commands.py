@@ -131,17 +131,19 @@ def register(cli: click.Group, pass_ctx: Callable[..., Any], fail: Callable[...,
         row = revoke_token(ctx.db, token_id)
         click.echo(f"revoked token {row['id']} ({row['name']}, {row['prefix']}...)")
 
-    @cli.command(help="Run one timer and escalation sweep now, in this process (no Redis needed), "
-                      "and print what it did.")
+    @cli.command(help="Run one sweep now, in this process (no Redis needed): fire due timers, "
+                      "start the follow-on processes of hand-offs, escalate; print what it did.")
     @pass_ctx
     def sweep(ctx: Any) -> None:
         from disclosure_engine.services.escalation import sweep_escalations
+        from disclosure_engine.services.handoffs import sweep_handoffs
         from disclosure_engine.services.timers import sweep_timers
 
         report = sweep_timers(ctx.db)
+        handoffs = sweep_handoffs(ctx.db)  # after the timers: a timer may have ended a process
         escalations = sweep_escalations(ctx.db, settings=ctx.settings)
         line = (f"timers: {report.due} due, {report.fired} fired, {len(report.failed)} failed; "
-                f"{escalations.line()}")
+                f"{handoffs.line()}; {escalations.line()}")
         if escalations.failed:
             line += f", {len(escalations.failed)} failed"
         if escalations.emails_sent:
@@ -149,9 +151,11 @@ def register(cli: click.Group, pass_ctx: Callable[..., Any], fail: Callable[...,
         click.echo(line)
         for instance_id, reason in report.failed:
             click.echo(f"  process {instance_id}: {reason}", err=True)
+        for instance_id, reason in handoffs.failed:
+            click.echo(f"  hand-off of process {instance_id}: {reason}", err=True)
         for task_id, reason in escalations.failed:
             click.echo(f"  task {task_id}: {reason}", err=True)
-        if report.failed or escalations.failed:
+        if report.failed or handoffs.failed or escalations.failed:
             sys.exit(1)
 
     @cli.command(help="Run an RQ worker for escalations, timers and e-mail; it also keeps the "

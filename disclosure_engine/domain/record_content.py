@@ -11,10 +11,12 @@ from typing import Any
 
 from disclosure_engine.domain.vocabulary import DECISION_FIELDS, is_reason_field
 
-#: process facts kept with the record besides the vocabulary
+#: process facts kept with the record besides the vocabulary; ``decision_id`` is the decision a
+#: delivery delivers (disclosure_delivery's start data, from the hand-off or a start by hand)
 RECORD_CONTEXT_FIELDS: tuple[str, ...] = (
     "csods_outcome", "scheme_route", "application_reference", "meeting_reference",
     "decided_out_of_meeting", "ratification_note", "chair_outcome", "attendees", "decision_route",
+    "decision_id",
 )
 
 

@@ -21,6 +21,7 @@ from disclosure_engine.domain.vocabulary import REASON_PAIRS
 from disclosure_engine.engine import decision_rules, safe_eval
 from disclosure_engine.engine.bundle import decision_ids, process_ids
 from disclosure_engine.engine.expressions import BPMN, SPIFF, local
+from disclosure_engine.engine.handoff import handoff_problems
 from disclosure_engine.engine.problems import Problem
 
 GENERATED_ID = re.compile(
@@ -242,4 +243,5 @@ def lint_bpmn(path: str, root: etree._Element, files: Mapping[str, bytes],
             problems.append(_problem(path, node, f"element id {owner_id!r} looks generated; "
                                                  "shipped workflows need stable names "
                                                  "(e.g. assess_tests)"))
+    problems.extend(handoff_problems(path, root, shipped=shipped))
     return problems

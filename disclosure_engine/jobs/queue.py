@@ -6,6 +6,7 @@ Job ids (letters, digits, ``-`` only):
 - ``escb-<first task>-<n>-<crc32>`` escalate a chunk of tasks in one transaction, when a sweep
   finds more than ``BATCH_THRESHOLD``; the crc is over the chunk's (task, level) pairs
 - ``tmr-<instance id>``      fire one instance's due timers
+- ``hof-<instance id>``      start the follow-on process of an instance that ended at a hand-off
 - ``mail-<notification id>`` (re)send one e-mail
 - ``sweep-<slot>``           the periodic sweep; ``slot = floor(epoch / SWEEP_SECONDS)``
 
@@ -201,15 +202,19 @@ BATCH_THRESHOLD = 50
 
 def enqueue_due_work(db: Any, queue: Queue, now: datetime | None = None, *,
                      page: int = 2000, max_items: int = 200_000) -> EnqueueReport:
-    """One job per due timer instance, per task with a due escalation step, per e-mail to
-    (re)send; all found by indexed queries. Raises RedisError if Redis goes away."""
-    from disclosure_engine.services import escalation, notifications, timers
+    """One job per due timer instance, per instance waiting for its hand-off, per task with a
+    due escalation step, per e-mail to (re)send; all found by indexed queries. Raises
+    RedisError if Redis goes away."""
+    from disclosure_engine.services import escalation, handoffs, notifications, timers
 
     now = now or datetime.now(timezone.utc)
     report = EnqueueReport()
     for instance_id in timers.due_instances(db, now, limit=max_items):
         enqueue_unique(queue, f"{TASKS}.fire_timers", instance_id, job_id=f"tmr-{instance_id}",
                        report=report, kind="timers")
+    for instance_id in handoffs.pending_handoffs(db, limit=max_items):
+        enqueue_unique(queue, f"{TASKS}.hand_off", instance_id, job_id=f"hof-{instance_id}",
+                       report=report, kind="handoffs")
     after = None
     seen = 0
     size = _env_seconds("DISCLOSURE_ESCALATION_BATCH", 100)

@@ -65,6 +65,14 @@ def fire_timers(instance_id: int) -> int:
         return 0  # a web request advanced it at the same moment; the next sweep looks again
 
 
+def hand_off(instance_id: int) -> int | None:
+    """Start one completed instance's follow-on process (None: nothing to do). A failure fails
+    the job; the instance stays marked and the next sweep enqueues it again."""
+    from disclosure_engine.services.handoffs import hand_off as start_follow_on
+
+    return start_follow_on(runtime().db, int(instance_id))
+
+
 def send_mail(notification_id: int) -> str:
     from disclosure_engine.services.notifications import send_email
 

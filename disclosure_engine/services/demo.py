@@ -3,7 +3,8 @@
 Processes are advanced by replaying steps of the shipped workflows' BPMN unit tests (realistic,
 reviewed form data), stopping at a different point for each case, so the inbox, the decision
 log and the audit log all have something to show; every tenth case's consideration waits on
-representations whose window then lapses. ``demo_states`` then ages, claims and sweeps the new
+representations whose window then lapses. Considerations that end in a decision to disclose
+hand off to delivery in a sweep, as in production, and the deliveries are replayed in turn. ``demo_states`` then ages, claims and sweeps the new
 work so tasks are in every state (open, claimed, overdue, escalated, completed, cancelled).
 Never run against production.
 """
@@ -26,7 +27,7 @@ from disclosure_engine.domain.roles import SYSTEM, Actor
 from disclosure_engine.persistence.db import Database
 from disclosure_engine.persistence.models import Case, HumanTask, User
 from disclosure_engine.services import cases as case_service
-from disclosure_engine.services import demo_states
+from disclosure_engine.services import demo_states, handoffs
 from disclosure_engine.services import tasks as task_service
 from disclosure_engine.services.users import actor_for, create_user
 from disclosure_engine.services.workflows import deploy_shipped
@@ -102,18 +103,20 @@ def create_demo_data(db: Database, settings: Settings, *, cases: int = 200, seed
                 result.decisions += decided
                 lapsed.append(process_id)
             elif paths[key]:
-                done, decided, finished = _replay(db, actors, area, process_id, rng.choice(paths[key]), rng)
+                done, decided, _ = _replay(db, actors, area, process_id, rng.choice(paths[key]), rng)
                 result.completed_tasks += done
                 result.decisions += decided
-                if key == "s327a_consideration" and finished == "end_disclose" and paths["disclosure_delivery"]:
-                    delivery = _start(db, view["id"], "disclosure_delivery",
-                                      {"decision_id": decided_id(db, process_id), "legal_basis": "s327a"})
-                    result.processes += 1
-                    d, dd, _ = _replay(db, actors, area, delivery, rng.choice(paths["disclosure_delivery"]), rng)
-                    result.completed_tasks += d
-                    result.decisions += dd
         if progress:
             progress(i + 1, cases)
+    # a decision to disclose hands off to delivery when the sweep runs, as in production (the
+    # end event's start_process); the deliveries then move along their own paths
+    handoffs.sweep_handoffs(db)
+    for delivery, area in _deliveries(db, after_instance):
+        result.processes += 1
+        if paths["disclosure_delivery"]:
+            done, decided, _ = _replay(db, actors, area, delivery, rng.choice(paths["disclosure_delivery"]), rng)
+            result.completed_tasks += done
+            result.decisions += decided
     result.states = demo_states.settle(db, settings, rng, actors, after_instance=after_instance,
                                        lapsed=lapsed, sign_in_areas=DEMO_AREAS)
     return result
@@ -125,12 +128,15 @@ def _start(db: Database, case_id: int, key: str, data: dict[str, Any]) -> int:
     return start_process(db, SYSTEM, case_id, key, data=data)["id"]
 
 
-def decided_id(db: Database, process_id: int) -> int | None:
-    from disclosure_engine.persistence.models import Decision
+def _deliveries(db: Database, after_instance: int) -> list[tuple[int, str]]:
+    """(process id, area) of the deliveries hand-offs started in this run, oldest first."""
+    from disclosure_engine.persistence.models import Area, ProcessInstance
 
     with db.transaction() as session:
-        return session.execute(select(Decision.id).where(Decision.process_id == process_id)
-                               .order_by(Decision.version.desc()).limit(1)).scalar_one_or_none()
+        return [(pid, area) for pid, area in session.execute(
+            select(ProcessInstance.id, Area.slug).join(Area, Area.id == ProcessInstance.area_id)
+            .where(ProcessInstance.id > after_instance, ProcessInstance.started_from_id.is_not(None))
+            .order_by(ProcessInstance.id))]
 
 
 def _ensure_users(db: Database) -> dict[str, Actor]:

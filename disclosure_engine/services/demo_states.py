@@ -8,10 +8,11 @@ history) should have something to show, so after the replays this:
    move back by the same amount, so they stay consistent with each other;
 2. has the demo officers, chairs and managers claim a share of the open tasks (a share of the
    tasks in the areas with demo sign-ins, so their "My tasks" is never empty);
-3. runs one timer sweep and one escalation sweep at the real clock, through the services the
-   workers use: timers that would have fired by now fire (a representations window that
-   lapsed withdraws its task, which is cancelled, and the process moves on) and overdue tasks
-   get their reminder, overdue and escalation steps, audited and notified as in production.
+3. runs one sweep at the real clock, through the services the workers use: timers that would
+   have fired by now fire (a representations window that lapsed withdraws its task, which is
+   cancelled, and the process moves on), any hand-off still pending starts its follow-on, and
+   overdue tasks get their reminder, overdue and escalation steps, audited and notified as in
+   production.
 
 Only the processes this run created are touched, so a second run adds without re-ageing. All
 random choices come from the caller's generator over rows in id order: the same seed gives
@@ -34,6 +35,7 @@ from disclosure_engine.persistence.db import Database
 from disclosure_engine.persistence.models import Area, HumanTask, ProcessInstance, utcnow
 from disclosure_engine.services import tasks as task_service
 from disclosure_engine.services.escalation import EscalationSweep, sweep_escalations
+from disclosure_engine.services.handoffs import sweep_handoffs
 from disclosure_engine.services.instances import lock_instance, persist
 from disclosure_engine.services.timers import sweep_timers
 from disclosure_engine.services.workflows import compiled
@@ -78,6 +80,7 @@ def settle(db: Database, settings: Settings, rng: random.Random, actors: Mapping
     _age(db, rng, after_instance, set(lapsed))
     result.claimed = _claim_some(db, rng, actors, after_instance, set(sign_in_areas))
     sweep_timers(db)
+    sweep_handoffs(db)
     result.escalations = sweep_escalations(db, settings=settings)
     result.tasks = task_counts(db, after_instance)
     return result

@@ -17,6 +17,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from disclosure_engine.domain.deadlines import DeadlinePlan, due_at_for
 from disclosure_engine.domain.errors import Conflict, ValidationFailed
 from disclosure_engine.engine import runtime, task_rules
+from disclosure_engine.engine.handoff import end_event_handoff
 from disclosure_engine.engine.runtime import CompiledWorkflow
 from disclosure_engine.persistence.models import (
     Case,
@@ -78,7 +79,12 @@ def state_changes(instance: Any, wf: Any, now: datetime, *, state_as_text: bool 
     }
     if status == "completed" and instance.completed_at is None:
         path = runtime.completed_path(wf)
-        changes.update(completed_at=now, end_event=path[-1] if path else None)
+        end_event = path[-1] if path else None
+        changes.update(completed_at=now, end_event=end_event)
+        # an end event with start_process: the sweep starts the follow-on (services.handoffs);
+        # only a flag here, so the step that completes the instance stays as cheap as it was
+        if end_event_handoff(wf, end_event) is not None:
+            changes["handoff_pending"] = True
     return changes
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Any
+from typing import Any, NoReturn
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -11,9 +11,11 @@ from sqlalchemy.orm import Session
 from disclosure_engine.domain.errors import Forbidden, ValidationFailed
 from disclosure_engine.domain.roles import Actor, Role
 from disclosure_engine.engine import runtime
+from disclosure_engine.engine.handoff import decision_outcomes
 from disclosure_engine.persistence.db import Database
 from disclosure_engine.persistence.models import (
     Case,
+    Decision,
     HumanTask,
     ProcessInstance,
     utcnow,
@@ -34,27 +36,78 @@ STARTER_ROLES = (Role.OFFICER, Role.CHAIR, Role.MANAGER, Role.ADMIN)
 
 def start_in_session(session: Session, actor: Actor, case: Case, key: str, *, version: int | None = None,
                      trigger: str = "manual", now: datetime | None = None,
-                     data: dict[str, Any] | None = None) -> ProcessInstance:
+                     data: dict[str, Any] | None = None,
+                     started_from: ProcessInstance | None = None) -> ProcessInstance:
     """Start ``key`` for ``case`` inside the caller's transaction (case creation uses this too).
 
     ``data`` adds start fields a workflow needs (e.g. ``scheme_route`` for CSODS); the case's
     own facts (ids, area, category, level) always come from the case and cannot be overridden.
+    A ``decision_id`` must name a current decision of this case, with one of the outcomes the
+    workflow's ``decision_outcome`` property allows (disclosure_delivery: ``disclose``), else
+    a 422 on ``data.decision_id``. ``started_from`` is the instance a hand-off starts this one
+    from (``services.handoffs``): recorded, and unique, so it can start only one.
     """
     now = now or utcnow()
     definition = latest_definition(session, key, version)
     spec = compiled(definition)
     extra = check_start_data(data)
+    if "decision_id" in extra:
+        extra["decision_id"] = check_decision(session, case, key, extra["decision_id"],
+                                              decision_outcomes(spec.bundle))
     wf = runtime.start_workflow(spec, {**extra, **start_data(case, extra.get("trigger") or trigger)})
     instance = ProcessInstance(definition=definition, case_id=case.id, area_id=case.area_id,
                                status="waiting", state={}, started_at=now, started_by_id=actor.user_id,
-                               updated_at=now)
+                               updated_at=now, started_from_id=started_from.id if started_from else None)
     session.add(instance)
     session.flush()
     persist(session, instance, wf, spec, now)
+    detail: dict[str, Any] = {"case_id": case.id, "workflow": key, "version": definition.version,
+                              "content_hash": definition.content_hash, "trigger": trigger}
+    if started_from is not None:
+        detail["started_from"] = started_from.id
+    if "decision_id" in extra:
+        detail["decision_id"] = extra["decision_id"]
     audit.record(session, actor, "process.started", "process", instance.id, area=case.area.slug,
-                 detail={"case_id": case.id, "workflow": key, "version": definition.version,
-                         "content_hash": definition.content_hash, "trigger": trigger})
+                 detail=detail)
     return instance
+
+
+DECISION_FIELD = "data.decision_id"
+
+
+def check_decision(session: Session, case: Case, key: str, value: Any, outcomes: tuple[str, ...]) -> int:
+    """The id of a current decision of ``case`` (nothing supersedes it) whose outcome is one of
+    ``outcomes`` (any, when empty); else a 422 on ``data.decision_id``. A decision of another
+    case, or none at all, gets the same answer, so no other case's decisions are revealed."""
+    decision_id = _as_id(value)
+    if decision_id is None:
+        _refuse("Give the id of a decision recorded on this case (a whole number)")
+    row = session.execute(select(Decision.case_id, Decision.outcome).where(Decision.id == decision_id)).one_or_none()
+    if row is None or row.case_id != case.id:
+        _refuse(f"Decision {decision_id} is not a decision recorded on this case")
+    newer = session.execute(select(Decision.id, Decision.version).where(
+        Decision.supersedes_id == decision_id).limit(1)).one_or_none()
+    if newer is not None:
+        _refuse(f"Decision {decision_id} was superseded by version {newer.version} (decision {newer.id}); "
+                "give the current version")
+    if outcomes and row.outcome not in outcomes:
+        _refuse(f"Decision {decision_id}'s outcome is {row.outcome or 'not recorded'}; {key} starts only "
+                f"from a decision to {' or '.join(outcomes)}")
+    return decision_id
+
+
+def _as_id(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if 0 < value < 2**31 else None
+    if isinstance(value, str) and value.strip().isdigit():
+        return _as_id(int(value.strip()))
+    return None
+
+
+def _refuse(message: str) -> NoReturn:
+    raise ValidationFailed("Invalid start data", {DECISION_FIELD: [message]})
 
 
 def start_process(db: Database, actor: Actor, case_id: int, key: str, *, version: int | None = None,
@@ -122,5 +175,6 @@ def _view(session: Session, instance: ProcessInstance) -> dict[str, Any]:
     return {**process_summary(instance), "case_id": instance.case_id, "area": area,
             "started_at": iso(instance.started_at), "completed_at": iso(instance.completed_at),
             "end_event": instance.end_event, "next_timer_at": iso(instance.next_timer_at),
+            "started_from": instance.started_from_id, "handoff_pending": instance.handoff_pending,
             "open_tasks": open_tasks, "history": history}
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,7 +22,8 @@ from disclosure_engine.domain.errors import Conflict, Forbidden, NotFound
 from disclosure_engine.domain.roles import POLICY_ROLES, SYSTEM, Actor
 from disclosure_engine.engine.bundle import WorkflowBundle, bundle_from_files
 from disclosure_engine.engine.given_paths import classify
-from disclosure_engine.engine.problems import InvalidWorkflow
+from disclosure_engine.engine.handoff import SHIPPED_KEYS, handoff_targets
+from disclosure_engine.engine.problems import InvalidWorkflow, Problem
 from disclosure_engine.engine.runtime import CompiledWorkflow, compile_bundle
 from disclosure_engine.engine.validate import check_paths, validate_bundle
 from disclosure_engine.persistence.db import Database
@@ -30,7 +31,6 @@ from disclosure_engine.persistence.models import DefinitionFile, ProcessDefiniti
 from disclosure_engine.services import audit
 from disclosure_engine.services.views import iso
 
-SHIPPED_KEYS = ("s327a_consideration", "disclosure_delivery", "csods_application", "urgent_disclosure")
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,27 @@ def deploy_bundle(db: Database, actor: Actor, bundle: WorkflowBundle, *, note: s
     if problems:
         raise InvalidWorkflow(problems)
     with db.transaction() as session:
+        _require_handoff_targets(session, [bundle])
         return _store(session, actor, bundle, note)
+
+
+def _require_handoff_targets(session: Session, bundles: list[WorkflowBundle],
+                             shown: Callable[[WorkflowBundle, Problem], Problem] = lambda _b, p: p) -> None:
+    """A hand-off (``start_process`` on an end event) must name a workflow that is deployed,
+    deployed in the same call, or shipped (``deploy_shipped`` installs those): else the
+    instances ending there would wait for it. Nothing is stored when one does not."""
+    deploying = {b.key for b in bundles}
+    wanted = [(b, t) for b in bundles for t in handoff_targets(b)]
+    if not wanted:
+        return
+    deployed = set(session.execute(select(ProcessDefinition.key).where(
+        ProcessDefinition.key.in_({key for _b, (_f, _l, _e, key) in wanted})).distinct()).scalars())
+    known = deployed | deploying | set(SHIPPED_KEYS)
+    problems = [shown(b, Problem(file, line, element, f"start_process names workflow {key!r}, which is not "
+                                                      "deployed: deploy it first (or with this one)"))
+                for b, (file, line, element, key) in wanted if key not in known]
+    if problems:
+        raise InvalidWorkflow(problems)
 
 
 def _store(session: Session, actor: Actor, bundle: WorkflowBundle, note: str | None) -> DeployResult:
@@ -102,6 +122,9 @@ def deploy_paths(db: Database, actor: Actor, paths: Iterable[str | Path], *, not
     if problems:
         raise InvalidWorkflow(problems)
     with db.transaction() as session:
+        by_bundle = {id(item.bundle): item for item in built}
+        _require_handoff_targets(session, [item.bundle for item in built],
+                                 lambda b, p: by_bundle[id(b)].as_given(p))
         return [_store(session, actor, item.bundle, note) for item in built]
 
 

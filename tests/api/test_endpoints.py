@@ -150,6 +150,27 @@ def test_start_process_and_read_it(clients, kent_case):
     assert got["id"] == proc["id"] and got["case_id"] == kent_case["id"]
 
 
+def test_start_delivery_needs_a_current_decision_to_disclose_on_this_case(clients, decided):
+    officer = clients["officer"]
+    url = f"/api/v1/cases/{decided['case']['id']}/processes"
+    for bogus in (99999, "abc", None):
+        body = assert_error(officer.post(url, json={"workflow": "disclosure_delivery",
+                                                    "data": {"decision_id": bogus}}), 422)
+        assert list(body["errors"]) == ["data.decision_id"], body
+    other = clients["essex"].post("/api/v1/cases", json=case_body("ESX-2026-000009", "essex"))
+    assert other.status_code == 201
+    essex_url = f"/api/v1/cases/{other.get_json()['id']}/processes"
+    refused = assert_error(clients["essex"].post(essex_url, json={"workflow": "disclosure_delivery",
+                                                                  "data": {"decision_id": decided["decision_id"]}}), 422)
+    assert "not a decision recorded on this case" in refused["errors"]["data.decision_id"][0]
+    resp = officer.post(url, json={"workflow": "disclosure_delivery",
+                                   "data": {"decision_id": decided["decision_id"], "legal_basis": "s327a"}})
+    assert resp.status_code == 201, resp.get_json()
+    assert resp.get_json()["started_from"] is None and resp.get_json()["handoff_pending"] is False
+    consideration = officer.get(f"/api/v1/processes/{decided['result']['process']['id']}").get_json()
+    assert (consideration["end_event"], consideration["handoff_pending"]) == ("end_disclose", True)
+
+
 def test_start_process_errors(clients, kent_case):
     officer = clients["officer"]
     url = f"/api/v1/cases/{kent_case['id']}/processes"

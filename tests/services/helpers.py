@@ -4,11 +4,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from disclosure_engine.domain.roles import SYSTEM, Actor
 from disclosure_engine.persistence.db import Database
 from disclosure_engine.services.users import create_user
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+WORKFLOWS = Path(__file__).resolve().parents[2] / "workflows"
 MINI = FIXTURES / "mini" / "mini_decision.bpmn"
 REASON = "The offender has regular unsupervised contact with the children of a new partner."
 
@@ -55,3 +58,39 @@ def complete_step(db: Database, actor: Actor, process_id: int, step: dict[str, A
     view = processes.get_process(db, actor, process_id)
     task = next(t for t in view["open_tasks"] if t["element_id"] == step["task"])
     return tasks.complete(db, actor, task["id"], resolve_placeholders(step.get("data", {}), utcnow()))
+
+
+@pytest.fixture()
+def staff(db: Database, settings: Any) -> dict[str, Actor]:
+    """The shipped workflows deployed, and an officer, a chair and a manager in Kent."""
+    from disclosure_engine.services.workflows import deploy_shipped
+
+    deploy_shipped(db, settings)
+    return {role: make_actor(db, f"{role}.kent", role) for role in ("officer", "chair", "manager")}
+
+
+def new_consideration(db: Database, staff: dict[str, Actor], reference: str = "KNT-2026-000001",
+                      level: int = 1) -> tuple[int, int]:
+    """A child sex offender's case; its s.327A consideration starts with it: (case id, process id)."""
+    from disclosure_engine.services import cases
+
+    case = cases.create_case(db, staff["officer"], case_payload(reference, level=level))
+    (process,) = [p for p in case["processes"] if p["workflow"] == "s327a_consideration"]
+    return case["id"], process["id"]
+
+
+def replay_path(db: Database, staff: dict[str, Actor], process_id: int, key: str, name: str) -> dict[str, Any]:
+    """Complete a shipped path's task steps through the services (not its refused submissions),
+    each by the role the task is for; returns the last completion's outcome."""
+    from disclosure_engine.engine.path_tests import resolve_placeholders
+    from disclosure_engine.persistence.models import utcnow
+    from disclosure_engine.services import processes, tasks
+
+    clock = utcnow()
+    done: dict[str, Any] = {}
+    for step in shipped_path(key, name):
+        view = processes.get_process(db, staff["manager"], process_id)
+        task = next(t for t in view["open_tasks"] if t["element_id"] == step["task"])
+        done = tasks.complete(db, staff[task["candidate_role"]], task["id"],
+                              resolve_placeholders(step.get("data", {}), clock))
+    return done

@@ -31,11 +31,32 @@ def test_demo_data_covers_areas_workflows_and_states(db, settings):
             HumanTask.status == "open", HumanTask.due_at < utcnow())).scalar_one()
         outcomes = set(s.execute(select(Decision.outcome)).scalars())
     assert areas == len(AREAS) == 42
-    assert keys >= {"s327a_consideration", "csods_application", "urgent_disclosure"}
+    assert keys >= {"s327a_consideration", "csods_application", "urgent_disclosure", "disclosure_delivery"}
     assert {"waiting", "completed"} <= statuses
     assert overdue > 0, "the overdue views have something to show"
     assert outcomes & {"disclose", "do_not_disclose", "defer"}
     assert audit.verify_chain(db).ok
+
+
+def test_demo_deliveries_are_handed_off_by_decisions_to_disclose(db, settings):
+    """No delivery is started by hand: each comes from a consideration that ended in a decision
+    to disclose, through the sweep, for the same case, with that decision; none is left pending."""
+    create_demo_data(db, settings, cases=40, seed=5)
+    with db.transaction() as s:
+        deliveries = s.execute(select(ProcessInstance).join(ProcessDefinition)
+                               .where(ProcessDefinition.key == "disclosure_delivery")).scalars().all()
+        origins = {d.id: s.get(ProcessInstance, d.started_from_id) for d in deliveries}
+        pending = s.execute(select(func.count()).select_from(ProcessInstance)
+                            .where(ProcessInstance.handoff_pending.is_(True))).scalar_one()
+        disclosed = s.execute(select(func.count()).select_from(ProcessInstance)
+                              .where(ProcessInstance.end_event == "end_disclose")).scalar_one()
+    assert deliveries and pending == 0 and len(deliveries) == disclosed
+    for d in deliveries:
+        origin = origins[d.id]
+        assert origin is not None and origin.end_event == "end_disclose" and origin.case_id == d.case_id
+    handed = audit.list_events(db, SYSTEM, action="process.handed_off", limit=500)
+    assert sorted(e["detail"]["to_process"] for e in handed) == sorted(d.id for d in deliveries)
+    assert all(e["detail"]["decision_id"] for e in handed)
 
 
 def test_demo_logins_work_and_a_second_run_changes_nothing(db, settings):

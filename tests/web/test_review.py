@@ -188,3 +188,25 @@ def test_workflows_list_and_viewer_page(signed_in):
     xml = c.get("/workflows/s327a_consideration/versions/1/diagram.bpmn")
     assert xml.status_code == 200 and xml.mimetype == "application/xml" and b"bpmn:definitions" in xml.data[:2000] or b"definitions" in xml.data[:2000]
     assert c.get("/workflows/s327a_consideration/versions/99").status_code == 404
+
+
+def test_a_delivery_record_links_to_the_decision_it_delivers(signed_in, world):
+    """A decision to disclose hands off to delivery; the delivery's record page links back."""
+    from disclosure_engine.services import handoffs
+    from tests.services.helpers import new_consideration, replay_path
+    from tests.web.conftest import actor
+
+    db = world["db"]
+    staff = {role: actor(db, f"{role}.kent") for role in ("officer", "chair", "manager")}
+    _case, consideration = new_consideration(db, staff)
+    decided = replay_path(db, staff, consideration, "s327a_consideration", "level 1, presumption applies, disclose")
+    handoffs.sweep_handoffs(db)
+    with db.transaction() as session:
+        from disclosure_engine.persistence.models import ProcessInstance
+
+        delivery = session.execute(select(ProcessInstance.id).where(
+            ProcessInstance.started_from_id == consideration)).scalar_one()
+    done = replay_path(db, staff, delivery, "disclosure_delivery", "undertaking refused, disclosure withdrawn")
+    html = _html(signed_in("manager.kent").get(f"/decisions/{done['decision_id']}"))
+    assert "Delivers the decision" in html and f'href="/decisions/{decided["decision_id"]}"' in html
+    assert "Delivers the decision" not in _html(signed_in("manager.kent").get(f"/decisions/{decided['decision_id']}"))

@@ -21,7 +21,7 @@ from disclosure_engine.engine.path_tests import (
     resolve_placeholders,
 )
 from disclosure_engine.persistence.models import utcnow
-from disclosure_engine.services import audit, cases, decisions, processes, tasks, timers
+from disclosure_engine.services import audit, cases, decisions, handoffs, processes, tasks, timers
 from disclosure_engine.services.users import create_user
 from disclosure_engine.services.workflows import deploy_shipped
 
@@ -45,6 +45,28 @@ def _case(db, actor, level: int) -> int:
                          "disposal": "conviction", "victim_age": 12, "jurisdiction": "england-wales"}]})["id"]
 
 
+def _handed_off_delivery(db, actors, case_id: int, clock) -> int:
+    """The case's own consideration (started with the case) decided 'disclose' along the first
+    s.327A path that ends so without waiting, then a sweep: the delivery it handed off to. (A
+    delivery path's fictional decision_id is refused by the services: it names no decision.)"""
+    s327a = next(p for f, _n, p in PATHS if f.stem == "s327a_consideration"
+                 and (p.get("expect") or {}).get("end_event") == "end_disclose"
+                 and int(p["start_data"].get("mappa_level", 1)) == 1
+                 and not any("advance" in step for step in p["steps"]))
+    (consideration,) = [p["id"] for p in cases.get_case(db, actors["manager"], case_id)["processes"]]
+    for step in s327a["steps"]:
+        if "task" not in step or "expect_errors" in step:
+            continue
+        view = processes.get_process(db, actors["manager"], consideration)
+        task = next(t for t in view["open_tasks"] if t["element_id"] == step["task"])
+        tasks.complete(db, actors[task["candidate_role"]], task["id"],
+                       resolve_placeholders(step.get("data", {}), clock), now=clock)
+    assert handoffs.sweep_handoffs(db, clock).started == 1
+    (delivery,) = [p for p in cases.get_case(db, actors["manager"], case_id)["processes"]
+                   if p["workflow"] == "disclosure_delivery"]
+    return delivery["id"]
+
+
 @pytest.mark.parametrize("path_file,name,path", PATHS, ids=[f"{p.stem}: {n}" for p, n, _ in PATHS])
 def test_path_through_the_services(db, settings, path_file, name, path):
     deploy_shipped(db, settings)
@@ -54,7 +76,10 @@ def test_path_through_the_services(db, settings, path_file, name, path):
     clock = utcnow()
     case_id = _case(db, actors["officer"], int(start.get("mappa_level", 1)))
     extra = {k: resolve_placeholders(start[k], clock) for k in PASSTHROUGH if k in start}
-    process_id = processes.start_process(db, actors["officer"], case_id, key, data=extra)["id"]
+    if key == "disclosure_delivery":  # as in production: handed off by a real decision to disclose
+        process_id = _handed_off_delivery(db, actors, case_id, clock)
+    else:
+        process_id = processes.start_process(db, actors["officer"], case_id, key, data=extra)["id"]
     for step in path["steps"]:
         if "advance" in step:
             clock += parse_duration(step["advance"])

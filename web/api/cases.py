@@ -54,8 +54,11 @@ def get_case(case_id: int) -> Any:
 def start_process(body: dict[str, Any], case_id: int) -> Any:
     """Start a workflow for a case
 
-    ``workflow`` is a deployed key (``GET /workflows``); ``version`` defaults to the latest.
-    An unknown key or version is a 422 field error.
+    ``workflow`` is a deployed key (``GET /workflows``); ``version`` defaults to the latest;
+    ``data`` holds start fields (a delivery's ``decision_id``). An unknown key or version, or a
+    ``decision_id`` that is not a current decision of this case to disclose, is a 422 field error.
+    A decision to disclose starts its delivery by itself (the sweep's hand-off): only start one
+    by hand for a decision that has none.
     """
     key, version = body["workflow"], body.get("version")
     try:
@@ -72,5 +75,5 @@ def start_process(body: dict[str, Any], case_id: int) -> Any:
                 pass
         raise ValidationFailed("The workflow cannot be started", {
             field: [f"No deployed workflow {key}" + (f" version {version}" if version else "")]}) from None
-    view = processes.start_process(db(), current_actor(), case_id, key, version=version)
+    view = processes.start_process(db(), current_actor(), case_id, key, version=version, data=body.get("data"))
     return view, 201, {"Location": url_for("api_processes.get_process", process_id=view["id"])}

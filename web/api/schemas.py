@@ -190,6 +190,13 @@ class ProcessStart(Schema):
     workflow = f.String(required=True, validate=v.Length(1, 128), metadata={"example": "disclosure_delivery"})
     version = f.Integer(allow_none=True, validate=v.Range(1, 1_000_000),
                         metadata={"description": "A deployed version; the latest when left out"})
+    data = f.Dict(keys=f.String(), allow_none=True, metadata={
+        "description": "Start fields the workflow reads (short text, numbers or yes/no; snake_case names), "
+                       "e.g. {\"decision_id\": 42, \"legal_basis\": \"s327a\"} for disclosure_delivery. "
+                       "A decision_id must name a current decision of this case with the outcome the workflow "
+                       "takes (disclosure_delivery: disclose), else 422 on data.decision_id. The case's own "
+                       "facts always come from the case.",
+        "example": {"decision_id": 42, "legal_basis": "s327a"}})
 
 
 class TaskSummary(Schema):
@@ -244,6 +251,11 @@ class ProcessOut(ProcessSummary):
     completed_at = _dt()
     end_event = f.String(allow_none=True)
     next_timer_at = _dt()
+    started_from = f.Integer(allow_none=True, metadata={
+        "description": "The process whose end started this one (a hand-off, e.g. a decision to disclose "
+                       "starting disclosure_delivery); null when started by hand or with the case"})
+    handoff_pending = f.Boolean(metadata={
+        "description": "Ended at a hand-off whose follow-on process the next sweep starts"})
     open_tasks = f.List(f.Nested(TaskSummary))
     history = f.List(f.Nested(HistoryItem))
 

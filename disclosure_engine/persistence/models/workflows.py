@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     ForeignKey,
     Index,
     Integer,
@@ -20,6 +21,8 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy import false as sql_false
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, JSONType, UTCDateTime, utcnow
@@ -54,6 +57,12 @@ class DefinitionFile(Base):
 
 class ProcessInstance(Base):
     __tablename__ = "process_instance"
+    __table_args__ = (
+        # the sweep's "completed at a hand-off end event, follow-on not started yet" query; only
+        # those rows are in the index (PostgreSQL and SQLite both keep partial indexes)
+        Index("ix_process_instance_handoff_pending", "id", postgresql_where=sql_text("handoff_pending"),
+              sqlite_where=sql_text("handoff_pending")),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     definition_id: Mapped[int] = mapped_column(ForeignKey("process_definition.id"), index=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case_record.id"), index=True)
@@ -70,6 +79,13 @@ class ProcessInstance(Base):
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     end_event: Mapped[str | None] = mapped_column(String(128))
     error: Mapped[str | None] = mapped_column(Text)
+    #: completed at an end event with a ``start_process`` property whose follow-on process the
+    #: sweep has not started yet (``services.handoffs``); set in the completing step itself
+    handoff_pending: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False,
+                                                  server_default=sql_false())
+    #: the instance whose end event started this one (a hand-off); UNIQUE, so an instance hands
+    #: off at most once however many sweeps race
+    started_from_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"), unique=True)
 
     definition: Mapped[ProcessDefinition] = relationship(lazy="joined")
     __mapper_args__ = {"version_id_col": lock_version}

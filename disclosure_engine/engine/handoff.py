@@ -1,0 +1,206 @@
+"""Hand-offs: an end event that starts another workflow for the same case, as policy says.
+
+Policy teams write it on the end event (docs/workflows.md, "Hand-offs")::
+
+    <bpmn:endEvent id="end_disclose">
+      <bpmn:extensionElements>
+        <spiffworkflow:properties>
+          <spiffworkflow:property name="start_process" value="disclosure_delivery" />
+          <spiffworkflow:property name="start_data" value="decision_id, legal_basis" />
+        </spiffworkflow:properties>
+      </bpmn:extensionElements>
+    </bpmn:endEvent>
+
+``start_process`` is the workflow key to start; ``start_data`` names the start fields to pass
+(default ``decision_id, legal_basis``): ``decision_id`` is the ending process's current decision,
+``legal_basis`` that decision's legal basis (else the process's own ``legal_basis``), any other
+name the ending process's value of it. The case's own facts are always passed.
+
+A started workflow may say on its ``bpmn:process`` which decisions it takes:
+``decision_outcome`` (e.g. ``disclose``) means a ``decision_id`` start field must name a current
+decision of the case with that outcome (checked by ``services.processes``).
+
+This module only reads the properties (from the compiled spec, as the runtime sees them, and from
+the XML for the lint); ``services.instances`` marks a completed instance and ``services.handoffs``
+starts the follow-on.
+"""
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from lxml import etree
+from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
+
+from disclosure_engine.domain.vocabulary import DECISION_OUTCOMES
+from disclosure_engine.engine.bundle import BPMN_NS, SPIFF_NS, WorkflowBundle
+from disclosure_engine.engine.problems import Problem
+from disclosure_engine.engine.xml_safety import parse_xml
+
+START_PROCESS = "start_process"
+START_DATA = "start_data"
+HANDOFF_PROPERTIES = (START_PROCESS, START_DATA)
+#: on a ``bpmn:process``: the outcomes a ``decision_id`` start field's decision may have
+DECISION_OUTCOME = "decision_outcome"
+DEFAULT_START_DATA = ("decision_id", "legal_basis")
+#: start fields filled from the ending process's current decision rather than its data
+FROM_DECISION = ("decision_id", "legal_basis")
+#: a workflow key as ``process_definition.key`` holds it (a BPMN process id, at most 128)
+WORKFLOW_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,127}$")
+#: start field names, as ``services.processes.check_start_data`` accepts them
+FIELD_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+#: the keys shipped in workflows/ (the contract's list); shipped files may only hand off to these
+SHIPPED_KEYS = ("s327a_consideration", "disclosure_delivery", "csods_application", "urgent_disclosure")
+_BIG = 1 << 40
+
+
+@dataclass(frozen=True)
+class Handoff:
+    """What an end event asks for: the workflow to start and the start fields to pass."""
+
+    workflow: str
+    fields: tuple[str, ...] = DEFAULT_START_DATA
+
+
+def field_names(value: str | None) -> tuple[list[str], list[str]]:
+    """``start_data`` as (valid names, refused names): comma- or space-separated, in order."""
+    names = [n for n in re.split(r"[,\s]+", value or "") if n]
+    good = [n for n in dict.fromkeys(names) if FIELD_NAME.match(n)]
+    return good, [n for n in names if not FIELD_NAME.match(n)]
+
+
+def from_properties(props: Mapping[str, Any]) -> Handoff | None:
+    """The hand-off the properties of an end event describe, or None (no ``start_process``)."""
+    key = str(props.get(START_PROCESS) or "").strip()
+    if not key:
+        return None
+    raw = props.get(START_DATA)
+    if raw is None or not str(raw).strip():
+        return Handoff(key)
+    good, _bad = field_names(str(raw))
+    return Handoff(key, tuple(good))
+
+
+def spec_handoff(process_spec: Any, end_event: str | None) -> Handoff | None:
+    """The hand-off of a top-level end event of a compiled process spec (None when the element
+    is not one, or has no ``start_process``): one dict lookup, cheap enough for every step
+    that completes an instance. An end event of an embedded subprocess is not in the top-level
+    spec: it does not end the instance (and the lint refuses a hand-off there)."""
+    if not end_event:
+        return None
+    spec = process_spec.task_specs.get(end_event)
+    if not isinstance(spec, EndEvent):
+        return None
+    props = (getattr(spec, "extensions", None) or {}).get("properties") or {}
+    return from_properties(props) if props else None
+
+
+def end_event_handoff(wf: Any, end_event: str | None) -> Handoff | None:
+    """:func:`spec_handoff` for the end event a running workflow completed at."""
+    return spec_handoff(wf.spec, end_event)
+
+
+# -- the started workflow's own rule on decision_id --------------------------------------------
+
+_OUTCOMES: dict[str, tuple[str, ...]] = {}
+_LOCK = threading.Lock()
+
+
+def decision_outcomes(bundle: WorkflowBundle) -> tuple[str, ...]:
+    """The outcomes the primary process's ``decision_outcome`` property allows (``()``: any).
+    Read from the XML once per version (content hash)."""
+    with _LOCK:
+        hit = _OUTCOMES.get(bundle.content_hash)
+    if hit is not None:
+        return hit
+    found: tuple[str, ...] = ()
+    root = parse_xml(bundle.files[bundle.primary], path=bundle.primary, max_bytes=_BIG)
+    for process in root.iter(f"{{{BPMN_NS}}}process"):
+        if process.get("id") == bundle.key:
+            found = tuple(dict.fromkeys(
+                o for o in re.split(r"[,\s]+", _own_properties(process).get(DECISION_OUTCOME, "")) if o))
+    with _LOCK:
+        _OUTCOMES[bundle.content_hash] = found
+    return found
+
+
+# -- lint -------------------------------------------------------------------------------------
+
+def _own_properties(element: etree._Element) -> dict[str, str]:
+    ext = element.find(f"{{{BPMN_NS}}}extensionElements")
+    props = ext.find(f"{{{SPIFF_NS}}}properties") if ext is not None else None
+    if props is None:
+        return {}
+    return {p.get("name"): (p.get("value") or "").strip()
+            for p in props.findall(f"{{{SPIFF_NS}}}property") if p.get("name")}
+
+
+def _local(node: etree._Element) -> str:
+    return etree.QName(node).localname
+
+
+def handoff_problems(path: str, root: etree._Element, *, shipped: bool = False) -> Iterator[Problem]:
+    """The hand-off properties of one BPMN document, checked the way the runtime reads them:
+    only on end events of a process (not of an embedded subprocess: that end does not end the
+    instance), a workflow key, not the process itself, valid start field names; in shipped
+    files, one of the shipped keys. Also ``decision_outcome`` on a process."""
+    for node in root.iter(f"{{{BPMN_NS}}}*"):
+        props = _own_properties(node)
+        if not props:
+            continue
+        kind, ident = _local(node), node.get("id") or "-"
+        line = node.sourceline or 1
+        if DECISION_OUTCOME in props:
+            if kind != "process":
+                yield Problem(path, line, ident, f"{DECISION_OUTCOME} is read only on a bpmn:process "
+                                                 "(the decisions a started workflow takes)")
+            else:
+                outcomes = [o for o in re.split(r"[,\s]+", props[DECISION_OUTCOME]) if o]
+                wrong = [o for o in outcomes if o not in DECISION_OUTCOMES]
+                if not outcomes or wrong:
+                    yield Problem(path, line, ident, f"{DECISION_OUTCOME} {props[DECISION_OUTCOME]!r} is not "
+                                                     f"one or more of {', '.join(DECISION_OUTCOMES)}")
+        named = [p for p in HANDOFF_PROPERTIES if p in props]
+        if not named:
+            continue
+        parent = node.getparent()
+        if kind != "endEvent" or parent is None or _local(parent) != "process":
+            where = "an end event of a subprocess" if kind == "endEvent" else f"a {kind}"
+            yield Problem(path, line, ident, f"{' and '.join(named)} is read only on an end event of a "
+                                             f"process, not on {where}: the hand-off starts when the "
+                                             "process ends there")
+            continue
+        key = props.get(START_PROCESS, "")
+        if not key:
+            yield Problem(path, line, ident, f"{START_DATA} without {START_PROCESS}: name the workflow "
+                                             "to start")
+            continue
+        if not WORKFLOW_KEY.match(key):
+            yield Problem(path, line, ident, f"{START_PROCESS} {key!r} is not a workflow key (the "
+                                             "process id of a deployed workflow, e.g. disclosure_delivery)")
+        elif key == parent.get("id"):
+            yield Problem(path, line, ident, f"{START_PROCESS} {key!r} is this process itself: a process "
+                                             "may not start itself again when it ends")
+        elif shipped and key not in SHIPPED_KEYS:
+            yield Problem(path, line, ident, f"{START_PROCESS} {key!r} is not a shipped workflow "
+                                             f"({', '.join(SHIPPED_KEYS)})")
+        _good, bad = field_names(props.get(START_DATA))
+        if bad:
+            yield Problem(path, line, ident, f"{START_DATA} names {', '.join(repr(b) for b in bad)}: start "
+                                             "fields are lower-case letters, digits and '_'")
+
+
+def handoff_targets(bundle: WorkflowBundle) -> list[tuple[str, int, str, str]]:
+    """(file, line, end event id, workflow key) of every hand-off in the bundle's BPMN, for the
+    deploy check that the named workflow exists."""
+    out = []
+    for name in bundle.bpmn_files:
+        root = parse_xml(bundle.files[name], path=name, max_bytes=_BIG)
+        for node in root.iter(f"{{{BPMN_NS}}}endEvent"):
+            key = _own_properties(node).get(START_PROCESS, "")
+            if key:
+                out.append((name, node.sourceline or 1, node.get("id") or "-", key))
+    return out

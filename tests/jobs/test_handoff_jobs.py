@@ -1,0 +1,55 @@
+"""The worker's periodic sweep hands off too: one ``hof-<id>`` job per pending instance, run
+by an RQ worker (in this process), starting the follow-on once however often it is enqueued;
+and ``disclosure-engine sweep`` says how many it started."""
+from __future__ import annotations
+
+from click.testing import CliRunner
+from rq import SimpleWorker
+from sqlalchemy import select
+
+from disclosure_engine.jobs import tasks as job_tasks
+from disclosure_engine.jobs.queue import enqueue_due_work, queue_for
+from disclosure_engine.persistence.models import ProcessInstance
+from tests.services.helpers import new_consideration, replay_path, staff  # noqa: F401 (fixture)
+
+DISCLOSE = "level 1, presumption applies, disclose"
+
+
+def _deliveries(db, origin: int) -> list[int]:
+    with db.transaction() as session:
+        return list(session.execute(select(ProcessInstance.id).where(ProcessInstance.started_from_id == origin))
+                    .scalars())
+
+
+def test_the_periodic_sweep_enqueues_a_hand_off_job_that_starts_delivery_once(db, settings, staff, rconn):
+    _case, consideration = new_consideration(db, staff)
+    replay_path(db, staff, consideration, "s327a_consideration", DISCLOSE)
+    queue = queue_for(rconn)
+    first = enqueue_due_work(db, queue)
+    second = enqueue_due_work(db, queue)  # a second sweep before any worker ran: collapses
+    assert first.by_kind == {"handoffs": 1} and second.pending == 1
+    assert queue.job_ids == [f"hof-{consideration}"]
+    job_tasks.set_runtime(settings, db)
+    try:
+        SimpleWorker([queue], connection=rconn).work(burst=True)
+    finally:
+        job_tasks._runtime = None
+    assert len(_deliveries(db, consideration)) == 1
+    assert enqueue_due_work(db, queue).by_kind == {}, "nothing pending any more"
+
+
+def test_the_sweep_command_prints_the_hand_offs_it_made(db, settings, staff, monkeypatch):
+    from disclosure_engine.cli import _register_optional_commands, cli
+
+    _case, consideration = new_consideration(db, staff)
+    replay_path(db, staff, consideration, "s327a_consideration", DISCLOSE)
+    monkeypatch.setenv("DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("DISCLOSURE_INSTANCE_DIR", str(settings.instance_dir))
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:1/0")  # not needed by the foreground sweep
+    _register_optional_commands()
+    result = CliRunner().invoke(cli, ["sweep"])
+    assert result.exit_code == 0, result.output
+    assert "hand-offs: 1 pending, 1 started, 0 failed" in result.output
+    again = CliRunner().invoke(cli, ["sweep"])
+    assert "hand-offs: 0 pending, 0 started, 0 failed" in again.output
+    assert len(_deliveries(db, consideration)) == 1

@@ -1,0 +1,112 @@
+"""Migration 0008 (hand-offs) upgrades an existing database and downgrades cleanly, on SQLite
+and, with DATABASE_URL set, on PostgreSQL (a database of its own, not the suite's)."""
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+from alembic import command
+from sqlalchemy import create_engine, inspect, text
+
+from disclosure_engine.persistence.migrate import alembic_config, current_revision, upgrade
+from tests.conftest import _drop_postgres, _postgres_url
+
+
+@pytest.fixture()
+def fresh_url(tmp_path) -> Iterator[str]:
+    url = _postgres_url(f"mig{os.getpid()}")
+    if url is None:
+        yield f"sqlite:///{tmp_path / 'migrations.db'}"
+        return
+    try:
+        yield url
+    finally:
+        _drop_postgres(url)
+
+
+def _instance_columns(url: str) -> dict[str, dict]:
+    engine = create_engine(url)
+    try:
+        insp = inspect(engine)
+        columns = {c["name"]: c for c in insp.get_columns("process_instance")}
+        columns["__indexes__"] = {i["name"]: i for i in insp.get_indexes("process_instance")}
+        columns["__unique__"] = {u["name"]: u for u in insp.get_unique_constraints("process_instance")}
+        return columns
+    finally:
+        engine.dispose()
+
+
+def _seed_one_instance(url: str) -> None:
+    """A completed instance as 0007 stored it (before hand-offs existed)."""
+    engine = create_engine(url)
+    now = "2026-11-30 10:00:00+00:00"
+    with engine.begin() as conn:
+        area = conn.execute(text("SELECT id FROM area WHERE slug = 'kent'")).scalar_one()
+        conn.execute(text(
+            "INSERT INTO process_definition (id, key, version, content_hash, primary_file, deployed_at, "
+            "deployed_by_name) VALUES (1, 's327a_consideration', 1, :h, 's327a_consideration.bpmn', :now, 'system')"),
+            {"h": "a" * 64, "now": now})
+        conn.execute(text(
+            "INSERT INTO case_record (id, reference, area_id, category, level, lead_agency, child_sex_offender, "
+            "schedule_34a_matches, schedule_34a_version, created_at) "
+            "VALUES (1, 'KNT-MIG-1', :area, 1, 1, 'police', true, '[]', 'v1', :now)"), {"area": area, "now": now})
+        conn.execute(text(
+            "INSERT INTO process_instance (id, definition_id, case_id, area_id, status, state, lock_version, "
+            "started_at, updated_at, end_event) VALUES (1, 1, 1, :area, 'completed', '{}', 3, :now, :now, "
+            "'end_disclose')"), {"area": area, "now": now})
+    engine.dispose()
+
+
+def test_0008_upgrades_an_existing_database_and_downgrades(fresh_url):
+    upgrade(fresh_url, "0007")
+    _seed_one_instance(fresh_url)
+    assert "handoff_pending" not in _instance_columns(fresh_url)
+
+    upgrade(fresh_url)
+    assert current_revision(fresh_url) == "0008"
+    cols = _instance_columns(fresh_url)
+    assert cols["handoff_pending"]["nullable"] is False
+    assert cols["started_from_id"]["nullable"] is True
+    assert "uq_process_instance_started_from_id" in cols["__unique__"]
+    index = cols["__indexes__"]["ix_process_instance_handoff_pending"]
+    assert index["column_names"] == ["id"]
+    engine = create_engine(fresh_url)
+    with engine.connect() as conn:
+        # instances that completed before the release are not handed off retroactively
+        assert conn.execute(text("SELECT handoff_pending FROM process_instance WHERE id = 1")).scalar_one() in (False, 0)
+        if engine.dialect.name == "postgresql":
+            where = conn.execute(text("SELECT pg_get_expr(indpred, indrelid) FROM pg_index "
+                                      "WHERE indexrelid = 'ix_process_instance_handoff_pending'::regclass")).scalar_one()
+        else:
+            where = conn.execute(text("SELECT sql FROM sqlite_master "
+                                      "WHERE name = 'ix_process_instance_handoff_pending'")).scalar_one()
+            where = where.split(" WHERE ", 1)[1]  # the index's predicate, not its column list
+        assert "handoff_pending" in where, "a partial index of the pending rows only"
+    engine.dispose()
+
+    command.downgrade(alembic_config(fresh_url), "0007")
+    assert current_revision(fresh_url) == "0007"
+    cols = _instance_columns(fresh_url)
+    assert "handoff_pending" not in cols and "started_from_id" not in cols
+    assert "ix_process_instance_handoff_pending" not in cols["__indexes__"]
+
+    upgrade(fresh_url)  # and up again: the downgrade left nothing behind that blocks it
+    assert current_revision(fresh_url) == "0008"
+
+
+def test_the_unique_key_refuses_a_second_follow_on(fresh_url):
+    upgrade(fresh_url, "0007")
+    _seed_one_instance(fresh_url)
+    upgrade(fresh_url)
+    engine = create_engine(fresh_url)
+    insert = text("INSERT INTO process_instance (id, definition_id, case_id, area_id, status, state, lock_version, "
+                  "started_at, updated_at, started_from_id) VALUES (:id, 1, 1, (SELECT area_id FROM case_record), "
+                  "'waiting', '{}', 1, '2026-12-01 10:00:00+00:00', '2026-12-01 10:00:00+00:00', 1)")
+    with engine.begin() as conn:
+        conn.execute(insert, {"id": 2})
+    from sqlalchemy.exc import IntegrityError
+
+    with pytest.raises(IntegrityError, match="started_from_id|UNIQUE"), engine.begin() as conn:
+        conn.execute(insert, {"id": 3})
+    engine.dispose()

@@ -77,7 +77,7 @@ def corrected_record(old: Mapping[str, Any], changes: Mapping[str, Any]) -> tupl
     if any(name in changes for name in PRESUMPTION_TESTS):
         derived = presumption_from_tests(*(record.get(name) for name in PRESUMPTION_TESTS))
         if derived is not None:
-            if derived is not _flag(old.get("presumption_applies")):
+            if derived is not as_flag(old.get("presumption_applies")):
                 rederived.append("presumption_applies")
             record["presumption_applies"] = derived
 
@@ -89,7 +89,7 @@ def corrected_record(old: Mapping[str, Any], changes: Mapping[str, Any]) -> tupl
             add(name, problem)
 
     outcome = decision_outcome(record)
-    if _flag(record.get("presumption_applies")) is True and outcome not in (None, "disclose") \
+    if as_flag(record.get("presumption_applies")) is True and outcome not in (None, "disclose") \
             and _blank(record.get("presumption_rebuttal_reasons")):
         add("presumption_rebuttal_reasons", "Enter the reasons the presumption to disclose is rebutted: it "
                                             "applies and the decision is not to disclose")
@@ -141,7 +141,9 @@ def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def _flag(value: Any) -> bool | None:
+def as_flag(value: Any) -> bool | None:
+    """A yes/no answer as stored (``"yes"``/``"no"``, a boolean, or their text) as a boolean;
+    None when it is neither."""
     if isinstance(value, bool):
         return value
     if value in ("yes", "true", "True"):

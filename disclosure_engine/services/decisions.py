@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, aliased
 
 from disclosure_engine.domain.errors import Conflict, Forbidden, ValidationFailed
 from disclosure_engine.domain.record_content import RECORD_CONTEXT_FIELDS, decision_data, record_answers
-from disclosure_engine.domain.record_rules import corrected_record
+from disclosure_engine.domain.record_rules import as_flag, corrected_record
 from disclosure_engine.domain.roles import Actor, Role
 from disclosure_engine.domain.vocabulary import (
     DECISION_FIELDS,
@@ -86,7 +86,7 @@ def decision_row(actor: Actor, case: CaseFacts, task: Any, data: dict[str, Any],
         # a ratification's reasons are why it supersedes the out-of-meeting record
         supersede_reason=(str(data.get("ratification_reasons") or "").strip()
                           or f"Recorded again at '{task.name}'") if latest else None,
-        outcome=_outcome(data), presumption_applies=_bool(data.get("presumption_applies")),
+        outcome=_outcome(data), presumption_applies=as_flag(data.get("presumption_applies")),
         legal_basis=data.get("legal_basis"), review_date=_date(data.get("review_date")),
         overdue_at_decision=bool(task.due_at and task.due_at < now), record=audit.jsonable(record),
         decided_by_id=actor.user_id, decided_by_name=actor.username, decided_at=now,
@@ -129,7 +129,7 @@ def supersede(db: Database, actor: Actor, decision_id: int, changes: dict[str, A
         new = Decision(case_id=old.case_id, process_id=old.process_id, area_id=old.area_id,
                        workflow_key=old.workflow_key, task_id=old.task_id, version=old.version + 1,
                        supersedes_id=old.id, supersede_reason=reason.strip(),
-                       outcome=_outcome(record), presumption_applies=_bool(record.get("presumption_applies")),
+                       outcome=_outcome(record), presumption_applies=as_flag(record.get("presumption_applies")),
                        legal_basis=record.get("legal_basis"), review_date=_date(record.get("review_date")),
                        overdue_at_decision=old.overdue_at_decision, record=audit.jsonable(record),
                        decided_by_id=actor.user_id, decided_by_name=actor.username, decided_at=now)
@@ -277,16 +277,6 @@ def _log_query(session: Session, actor: Actor, **f: Any) -> Any:
 
 def _outcome(data: dict[str, Any]) -> str | None:
     return decision_outcome(data)
-
-
-def _bool(value: Any) -> bool | None:
-    if isinstance(value, bool):
-        return value
-    if value in ("yes", "true", "True"):
-        return True
-    if value in ("no", "false", "False"):
-        return False
-    return None
 
 
 def _date(value: Any) -> date | None:

@@ -46,8 +46,7 @@ from disclosure_engine.persistence.models import (
 from disclosure_engine.persistence.pg_pipeline import GuardFailed, PgStatement, Pipeline, pipelined
 from disclosure_engine.services import audit
 from disclosure_engine.services.decisions import audit_recorded, decision_row
-from disclosure_engine.services.eligibility import (  # noqa: F401  (may_work: still importable from here)
-    may_work,
+from disclosure_engine.services.eligibility import (
     require_four_eyes,
     require_holder,
     require_open,

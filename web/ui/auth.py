@@ -90,7 +90,7 @@ def home_for(actor: Actor) -> str:
     return url_for("workflows.index")
 
 
-def _safe_next(value: str | None) -> str | None:
+def safe_next(value: str | None) -> str | None:
     """Only a local path (no scheme, no host, no '//' or backslash tricks)."""
     if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
         return None
@@ -118,7 +118,7 @@ def sign_in() -> Any:
                 session.clear()  # a fresh session: no fixation, nothing carried over
                 session.permanent = True
                 session["sid"] = signed_in.token
-                return redirect(_safe_next(request.args.get("next")) or home_for(signed_in.actor))
+                return redirect(safe_next(request.args.get("next")) or home_for(signed_in.actor))
         error_list = [{"text": text, "href": f"#{field}"} for field, text in errors.items()]
         return render_template("sign_in.html", errors=errors, error_list=error_list, username=username), 422
     if current_actor() is not None:

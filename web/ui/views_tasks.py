@@ -22,7 +22,7 @@ from disclosure_engine.services import cases as case_service
 from disclosure_engine.services import page_reads as queries
 from disclosure_engine.services import tasks as task_service
 from web.ui import forms_parse, forms_render
-from web.ui.auth import _safe_next, db
+from web.ui.auth import safe_next, db
 from web.ui.filters import page_number, pagination
 from web.ui.instructions import render_instructions
 
@@ -65,7 +65,7 @@ def inbox() -> Any:
 
 def _back() -> str:
     # the same check as sign-in's next=: a local path only (no //host, backslash or tab tricks)
-    return _safe_next((request.form.get("return_to") or "").strip()) or url_for("tasks.inbox")
+    return safe_next((request.form.get("return_to") or "").strip()) or url_for("tasks.inbox")
 
 
 @bp.post("/tasks/<int:task_id>/claim")

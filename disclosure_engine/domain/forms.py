@@ -400,6 +400,56 @@ def coerce_submission(schema: dict[str, Any], raw: Mapping[str, str | list[str]]
     return out
 
 
+def undeclared_fields(schema: dict[str, Any], submission: Mapping[str, Any]) -> list[str]:
+    """Top-level keys of ``submission`` that the form does not declare and the server drops.
+
+    What a task's form submits becomes the process's data, and gateways, DMN tables and later
+    steps read that data: a key the form does not ask for (``decision_route``, ``chair_outcome``,
+    ``level``) would let whoever posts the form set a variable the process relies on. JSON
+    Schema lets undeclared properties through unless told otherwise, so:
+
+    - a form that says nothing about extra properties: they are dropped (this list);
+    - ``"additionalProperties": false`` (or ``unevaluatedProperties``) at its root: they are
+      refused, as field errors, by :func:`validate_submission` (nothing to drop here);
+    - ``true``, a schema, or ``patternProperties``: the policy team opened the form on purpose,
+      and they are kept; so are the fields sent to a form that declares none at all (a bare
+      ``{"type": "object"}``: nothing says what its fields are).
+
+    Fields are declared under ``properties`` at the root or in its ``allOf``/``anyOf``/
+    ``oneOf``/``if``/``then``/``else``/``dependentSchemas`` and local ``$ref`` s.
+    """
+    if schema.get("patternProperties"):
+        return []
+    if any(key in schema for key in ("additionalProperties", "unevaluatedProperties")):
+        return []  # closed (refused by validation) or opened on purpose (kept)
+    declared = _declared_names(schema, schema, 0)
+    if not declared:
+        return []
+    return sorted(k for k in submission if k not in declared)
+
+
+def _declared_names(schema: Any, root: dict[str, Any], depth: int) -> set[str]:
+    if not isinstance(schema, dict) or depth > 8:
+        return set()
+    names = set(schema.get("properties") or {}) if isinstance(schema.get("properties"), dict) else set()
+    ref = schema.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/"):
+        target: Any = root
+        for part in ref[2:].split("/"):
+            target = target.get(part) if isinstance(target, dict) else None
+        names |= _declared_names(target, root, depth + 1)
+    for key in ("allOf", "anyOf", "oneOf"):
+        for sub in schema.get(key) or []:
+            names |= _declared_names(sub, root, depth + 1)
+    for key in ("if", "then", "else"):
+        names |= _declared_names(schema.get(key), root, depth + 1)
+    dependent = schema.get("dependentSchemas")
+    if isinstance(dependent, dict):
+        for sub in dependent.values():
+            names |= _declared_names(sub, root, depth + 1)
+    return names
+
+
 def apply_defaults(schema: dict[str, Any], submission: Mapping[str, Any]) -> dict[str, Any]:
     """The submission with every omitted field that declares a ``default`` set to that default.
 

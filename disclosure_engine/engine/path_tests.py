@@ -156,6 +156,12 @@ def validate_step_data(schema: dict[str, Any], data: Mapping[str, Any], *,
     return validate_submission(schema, data, today=today)
 
 
+def _undeclared(schema: dict[str, Any], submission: Mapping[str, Any]) -> list[str]:
+    from disclosure_engine.domain.forms import undeclared_fields
+
+    return undeclared_fields(schema, submission)
+
+
 def _fill_read_only(schema: dict[str, Any], submission: dict[str, Any],
                     task_data: Mapping[str, Any]) -> dict[str, Any]:
     from disclosure_engine.domain.forms import apply_read_only
@@ -277,6 +283,10 @@ def run_path(compiled: Any, path: Mapping[str, Any], *, now: datetime | None = N
                 if schema is None:
                     return fail(f"{where}: form {task.form_name!r} is not in the bundle")
                 submission = resolve_placeholders(copy.deepcopy(dict(step.get("data") or {})), clock)
+                extra = _undeclared(schema, submission)
+                if extra:  # the server would drop them: a path relying on them tests nothing real
+                    return fail(f"{where}: fields not on the form {task.form_name!r}: {', '.join(extra)} "
+                                "(a completion drops them; declare them in the form or remove them)")
                 submission = _fill_read_only(schema, submission, task.data)
                 errors = validate_step_data(schema, submission, clock=clock)
                 if "expect_errors" in step:

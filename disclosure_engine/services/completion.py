@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import UpdateBase
 
 from disclosure_engine.domain.errors import Conflict, ValidationFailed
-from disclosure_engine.domain.forms import apply_read_only, validate_submission
+from disclosure_engine.domain.forms import apply_read_only, undeclared_fields, validate_submission
 from disclosure_engine.domain.roles import Actor
 from disclosure_engine.engine import runtime
 from disclosure_engine.persistence.batch import WriteBatch
@@ -66,8 +66,9 @@ _INSTANCES, _TASKS, _DECISIONS = ProcessInstance.__table__, HumanTask.__table__,
 def complete(db: Database, actor: Actor, task_id: int, data: Any, *, now: datetime | None = None) -> dict[str, Any]:
     """Validate ``data`` against the task's form and advance the process (see module docstring).
 
-    Returns the completed task, the process's status, the tasks it opened and the id of the
-    decision record written, if the task records one.
+    Returns the completed task, the process's status, the tasks it opened, the id of the
+    decision record written, if the task records one, and the submitted fields the form does not
+    declare (``ignored_fields``: dropped, never in the process's data; ``forms.undeclared_fields``).
     """
     if not isinstance(data, dict):
         raise ValidationFailed("The form data must be an object", {"data": ["Send the form fields as an object"]})
@@ -88,6 +89,9 @@ def complete(db: Database, actor: Actor, task_id: int, data: Any, *, now: dateti
         require_holder(actor, task, ready.properties)
         require_four_eyes(spec, task, ready.properties, locked.own_steps)
         before = ready.data
+        ignored = undeclared_fields(schema, data)  # never into the process's data (see there)
+        if ignored:
+            data = {name: value for name, value in data.items() if name not in ignored}
         data = apply_read_only(schema, data, before)
         errors = validate_submission(schema, data)
         if errors:
@@ -111,7 +115,8 @@ def complete(db: Database, actor: Actor, task_id: int, data: Any, *, now: dateti
                                     decision_id=locked.new_decision_id, latest=locked.latest_decision)
         area = case.area
         audit.record(session, actor, "task.completed", "task", task.id, area=area,
-                     detail={"process_id": instance.id, "element_id": task.element_id, "fields": sorted(data)})
+                     detail={"process_id": instance.id, "element_id": task.element_id, "fields": sorted(data),
+                             **({"ignored_fields": ignored} if ignored else {})})
         if decision is not None:
             audit_recorded(session, actor, decision, area)
         if changes["status"] == "completed":
@@ -127,7 +132,8 @@ def complete(db: Database, actor: Actor, task_id: int, data: Any, *, now: dateti
                                 "candidate_role": row["candidate_role"],
                                 "due_at": row["due_at"].isoformat() if row["due_at"] else None}
                                for row in new_rows],
-                "decision_id": decision["id"] if decision is not None else None}
+                "decision_id": decision["id"] if decision is not None else None,
+                "ignored_fields": ignored}
 
 
 def _write(session: Session, pipe: Pipeline | None, locked: LockedTask, actor: Actor, data: dict[str, Any],

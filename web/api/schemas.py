@@ -301,6 +301,9 @@ class CompleteOut(Schema):
     process = f.Nested(ProcessState)
     next_tasks = f.List(f.Nested(NextTask))
     decision_id = f.Integer(allow_none=True, metadata={"description": "The decision record written, if any"})
+    ignored_fields = f.List(f.String(), metadata={
+        "description": "Submitted fields the task's form does not declare: dropped, never stored in the process's "
+                       "data (so no submission can set a variable a gateway or later step reads)"})
 
 
 # -- decisions --------------------------------------------------------------------------------

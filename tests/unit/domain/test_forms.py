@@ -335,3 +335,37 @@ def test_a_date_that_is_not_a_date_gets_one_message_and_today_defaults_to_london
 
     monkeypatch.setattr(forms, "london_today", lambda: date(2030, 1, 1))
     assert "review_date" in validate_submission(REVIEW_FORM, {"review_date": "2029-12-31"})
+
+
+# -- fields a form does not declare ------------------------------------------------------------
+
+from disclosure_engine.domain.forms import undeclared_fields  # noqa: E402
+
+OPEN_FORM = {"type": "object", "required": ["decision"],
+             "properties": {"decision": {"type": "string"}},
+             "allOf": [{"if": {"properties": {"decision": {"const": "defer"}}},
+                        "then": {"properties": {"review_date": {"type": "string"}}}}],
+             "dependentSchemas": {"decision": {"properties": {"decision_reasons": {"type": "string"}}}},
+             "$defs": {"extra": {"properties": {"security_marking": {"type": "string"}}}},
+             "anyOf": [{"$ref": "#/$defs/extra"}]}
+
+
+def test_fields_a_form_does_not_declare_are_named_for_dropping():
+    submitted = {"decision": "defer", "review_date": "2027-01-01", "decision_reasons": GOOD_REASON,
+                 "security_marking": "OFFICIAL", "decision_route": "lead_agency", "chair_outcome": "endorsed"}
+    assert undeclared_fields(OPEN_FORM, submitted) == ["chair_outcome", "decision_route"]
+
+
+@pytest.mark.parametrize("opening", [{"additionalProperties": True}, {"additionalProperties": {"type": "string"}},
+                                     {"unevaluatedProperties": True}, {"patternProperties": {"^x_": {}}}])
+def test_a_form_opened_on_purpose_keeps_extra_fields(opening):
+    assert undeclared_fields({**OPEN_FORM, **opening}, {"decision": "defer", "anything": 1}) == []
+
+
+def test_a_closed_form_refuses_extra_fields_instead_of_dropping_them():
+    assert undeclared_fields(DECISION_FORM, valid(unexpected="x")) == []
+    assert "unexpected" in validate_submission(DECISION_FORM, valid(unexpected="x"))
+
+
+def test_a_form_that_declares_no_fields_keeps_what_is_sent():
+    assert undeclared_fields({"type": "object"}, {"approved": True}) == []

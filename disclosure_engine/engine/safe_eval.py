@@ -219,6 +219,3 @@ def execute(text: str, names: MutableMapping[str, Any], *,
     tree = parse_checked(text, "exec")
     Interpreter(names, extra or {}, timeout_ms, "exec").run_module(tree)
 
-
-def deadline_from(timeout_ms: int) -> float:
-    return time.perf_counter() + timeout_ms / 1000.0

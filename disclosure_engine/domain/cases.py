@@ -44,6 +44,7 @@ _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 MAX_STATUTE = 200
 MAX_CONVICTIONS = 200
 MAX_VICTIM_AGE = 120
+MAX_AMENDMENT_REASON = 2000
 
 
 @dataclass(frozen=True)
@@ -167,6 +168,42 @@ def validate_case_input(payload: Mapping[str, Any], *, today: date | None = None
     return CaseInput(reference=reference or "", area=str(area), category=int(category),  # type: ignore[arg-type]
                      level=int(level), lead_agency=str(lead_agency),  # type: ignore[arg-type]
                      offender=offender, convictions=convictions)
+
+
+@dataclass(frozen=True)
+class ConvictionAmendment:
+    """A case's convictions as corrected or completed, and why (kept in the audit log)."""
+
+    convictions: tuple[ConvictionInput, ...]
+    reason: str
+
+
+AMENDMENT_FIELDS = frozenset({"convictions", "reason"})
+
+
+def validate_conviction_amendment(payload: Mapping[str, Any], *,
+                                  today: date | None = None) -> ConvictionAmendment:
+    """The whole corrected list of convictions (each checked as at case creation) and the
+    reason for the change, or ValidationFailed listing every problem. The reason must be a
+    real reason: the change can alter whether the s.327A duty applies at all."""
+    if not isinstance(payload, Mapping):
+        raise ValidationFailed("The change must be a JSON object",
+                               {"_form": ["Send the convictions and the reason as a JSON object"]})
+    err = _Errors()
+    for key in payload:
+        if key not in AMENDMENT_FIELDS:
+            err.add(str(key), f"Remove {key}: only convictions and reason are changed here")
+    convictions = _convictions(payload.get("convictions"), err, today or _today_london())
+    reason = _text(payload.get("reason"))
+    if reason is None:
+        err.add("reason", "Enter why the convictions are being changed")
+    elif (problem := reason_problem(reason)) is not None:
+        err.add("reason", problem)
+    elif len(reason) > MAX_AMENDMENT_REASON:
+        err.add("reason", f"The reason must be {MAX_AMENDMENT_REASON} characters or fewer")
+    if err.errors:
+        raise ValidationFailed("The convictions have errors", err.errors)
+    return ConvictionAmendment(convictions=convictions, reason=reason or "")
 
 
 def _offender(raw: object, err: _Errors) -> OffenderRefs:

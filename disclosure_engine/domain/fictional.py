@@ -194,6 +194,23 @@ def fictional_case(rng: random.Random, area: str, number: int, *,
     }
 
 
+def waiting_case(rng: random.Random, area: str, number: int, *, year: int = 2025) -> dict[str, Any]:
+    """A case whose Schedule 34A matching waits for a person: its only sexual offence needs a
+    fact nobody has recorded yet (the victim's age, or an equivalence opinion for a foreign
+    conviction), so whether the s.327A duty applies is undecided."""
+    case = fictional_case(rng, area, number, year=year)
+    if rng.random() < 0.6:
+        statute, section = "Sexual Offences Act 2003", rng.choice(("1", "2", "3", "4"))
+        first = {"statute": statute, "section": section, "date": _date(rng, statute),
+                 "disposal": "conviction", "jurisdiction": "england-wales"}
+    else:
+        first = _foreign_conviction(rng)
+        first.pop("equivalence_opinion", None)
+    case["category"] = 1
+    case["convictions"] = [first, *(_other_conviction(rng) for _ in range(rng.randrange(0, 2)))]
+    return case
+
+
 def generate_cases(n: int, seed: int = 0, areas: Sequence[str] = AREA_SLUGS, *,
                    year: int = 2026) -> Iterator[dict[str, Any]]:
     """``n`` fictional cases, spread round-robin over ``areas`` so every area gets cases once

@@ -101,6 +101,26 @@ class ScheduleMatchResult:
     schedule_version: str
     notes: list[dict[str, Any]] = field(default_factory=list)
 
+    def review(self) -> list[dict[str, Any]]:
+        """What a person must judge before the matching is complete, one item per question:
+        the notes (victim's age unknown, a paragraph's condition unconfirmed) and every foreign
+        or service conviction still without an equivalence opinion, each naming its conviction
+        by index, with a ``kind`` and a sentence saying what to record."""
+        opinions = [_note(index, None, "needs_equivalence_opinion",
+                          "A conviction outside England and Wales (or under service law) counts only "
+                          "through a recorded equivalence opinion: record the England and Wales offence "
+                          "it is equivalent to, why, and who gave the opinion")
+                    for index in self.needs_equivalence_opinion]
+        return sorted([*self.notes, *opinions], key=lambda item: item["conviction_index"])
+
+    @property
+    def review_needed(self) -> bool:
+        """The s.327A duty's trigger is undecided: nothing matched yet, but something might
+        once a person records the missing facts. (Once one offence matches, the offender is a
+        child sex offender and the consideration starts; open questions on other convictions
+        stay listed in :meth:`review` but no longer hold anything up.)"""
+        return not self.child_sex_offender and bool(self.notes or self.needs_equivalence_opinion)
+
     def to_dict(self) -> dict[str, Any]:
         return {"child_sex_offender": self.child_sex_offender, "matches": list(self.matches),
                 "needs_equivalence_opinion": list(self.needs_equivalence_opinion),

@@ -45,7 +45,9 @@ def require_case_role(actor: Actor) -> None:
 def _visible(session: Session, actor: Actor, model: type[T], row_id: int, label: str, *, lock: bool = False) -> T:
     """Load a row of an area-scoped table for ``actor``: another area's row is NotFound."""
     require_case_role(actor)
-    row = session.get(model, row_id, with_for_update=lock)
+    # FOR UPDATE OF the row itself: eagerly joined relations (a case's area) are outer joins,
+    # which PostgreSQL refuses to lock
+    row = session.get(model, row_id, with_for_update={"of": model} if lock else None)
     if row is None or not actor.can_see_case_in(area_slug(session, row.area_id)):  # type: ignore[attr-defined]
         raise NotFound(f"{label} {row_id} not found")
     return row

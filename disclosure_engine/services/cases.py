@@ -49,14 +49,16 @@ def create_case(db: Database, actor: Actor, payload: Mapping[str, Any]) -> dict[
                     lead_agency=data.lead_agency, visor_ref=data.offender.visor_ref,
                     pnc_ref=data.offender.pnc_ref, ndelius_crn=data.offender.ndelius_crn,
                     child_sex_offender=match.child_sex_offender, schedule_34a_matches=match.matches,
-                    schedule_34a_version=match.schedule_version, created_at=now, created_by_id=actor.user_id,
-                    convictions=[_conviction(i, c) for i, c in enumerate(data.convictions)])
+                    schedule_34a_version=match.schedule_version, schedule_34a_review=match.review(),
+                    schedule_34a_review_needed=match.review_needed, created_at=now, created_by_id=actor.user_id,
+                    convictions=[new_conviction(i, c) for i, c in enumerate(data.convictions)])
         session.add(case)
         session.flush()
         audit.record(session, actor, "case.created", "case", case.id, area=area.slug,
                      detail={"reference": case.reference, "child_sex_offender": case.child_sex_offender,
                              "schedule_34a_version": case.schedule_34a_version,
-                             "needs_equivalence_opinion": match.needs_equivalence_opinion})
+                             "needs_equivalence_opinion": match.needs_equivalence_opinion,
+                             "schedule_34a_review_needed": match.review_needed})
         processes = []
         if case.child_sex_offender:
             try:
@@ -70,7 +72,8 @@ def create_case(db: Database, actor: Actor, payload: Mapping[str, Any]) -> dict[
         return view
 
 
-def _conviction(position: int, c: Any) -> Conviction:
+def new_conviction(position: int, c: Any) -> Conviction:
+    """The row for one validated conviction (creation and amendment)."""
     opinion = None
     if c.equivalence_opinion is not None:
         o = c.equivalence_opinion
@@ -78,7 +81,7 @@ def _conviction(position: int, c: Any) -> Conviction:
                    "reasons": o.reasons, "by": o.by}
     return Conviction(position=position, statute=c.statute, section=c.section, date=c.date,
                       disposal=c.disposal, victim_age=c.victim_age, jurisdiction=c.jurisdiction,
-                      inchoate=c.inchoate, equivalence_opinion=opinion)
+                      inchoate=c.inchoate, equivalence_opinion=opinion, condition_met=c.condition_met)
 
 
 def get_case(db: Database, actor: Actor, case_id: int, *, justification: str | None = None) -> dict[str, Any]:
@@ -93,8 +96,10 @@ def get_case(db: Database, actor: Actor, case_id: int, *, justification: str | N
 
 
 def list_cases(db: Database, actor: Actor, *, area: str | None = None, reference: str | None = None,
-               limit: int = 50, offset: int = 0) -> dict[str, Any]:
-    """Cases in the actor's areas, newest first (summaries; opening one is audited separately)."""
+               needs_review: bool | None = None, limit: int = 50, offset: int = 0) -> dict[str, Any]:
+    """Cases in the actor's areas, newest first (summaries; opening one is audited separately).
+    ``needs_review``: only the cases whose Schedule 34A matching waits for a person's judgement
+    (true), or only the others (false)."""
     from disclosure_engine.services.access import require_case_role
 
     require_case_role(actor)
@@ -107,9 +112,12 @@ def list_cases(db: Database, actor: Actor, *, area: str | None = None, reference
             q = q.join(Area, Area.id == Case.area_id).where(Area.slug == area)
         if reference:
             q = q.where(Case.reference == reference)
+        if needs_review is not None:
+            q = q.where(Case.schedule_34a_review_needed.is_(needs_review))
         total = session.execute(select(func.count()).select_from(q.subquery())).scalar_one()
         rows = session.execute(q.order_by(Case.id.desc()).limit(min(max(limit, 1), 200))
                                .offset(max(offset, 0))).scalars()
         items = [{"id": c.id, "reference": c.reference, "area": c.area.slug, "category": c.category,
-                  "level": c.level, "child_sex_offender": c.child_sex_offender} for c in rows]
+                  "level": c.level, "child_sex_offender": c.child_sex_offender,
+                  "schedule_34a_review_needed": c.schedule_34a_review_needed} for c in rows]
         return {"items": items, "total": total, "limit": limit, "offset": offset}

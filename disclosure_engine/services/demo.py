@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 from disclosure_engine.config import Settings
 from disclosure_engine.domain.areas import AREA_SLUGS
 from disclosure_engine.domain.errors import BadInput, DisclosureError
-from disclosure_engine.domain.fictional import generate_cases
+from disclosure_engine.domain.fictional import generate_cases, waiting_case
 from disclosure_engine.domain.roles import SYSTEM, Actor
 from disclosure_engine.persistence.db import Database
 from disclosure_engine.persistence.models import Case, HumanTask, User
@@ -79,7 +79,15 @@ def create_demo_data(db: Database, settings: Settings, *, cases: int = 200, seed
     lapsing = _lapsing_path(paths[LAPSED_PATH[0]])
     lapsed: list[int] = []
     after_instance = demo_states.last_instance_id(db)
+    waiting_areas, seen_areas = set(DEMO_AREAS), set()
     for i, payload in enumerate(generate_cases(cases, seed=seed + existing)):
+        first_in_area = payload["area"] not in seen_areas
+        seen_areas.add(payload["area"])
+        if payload["area"] in waiting_areas and not first_in_area:
+            # the area's second case waits for a Schedule 34A judgement (the "cases waiting"
+            # list has something to show the sign-in areas; their first cases have work)
+            waiting_areas.discard(payload["area"])
+            payload = {**waiting_case(rng, payload["area"], 0), "reference": payload["reference"]}
         try:
             view = case_service.create_case(db, SYSTEM, payload)
         except DisclosureError:

@@ -34,6 +34,8 @@ def case_view(case: Case, processes: list[ProcessInstance] | None = None) -> dic
         "child_sex_offender": case.child_sex_offender,
         "schedule_34a_matches": case.schedule_34a_matches,
         "schedule_34a_version": case.schedule_34a_version,
+        "schedule_34a_review": case.schedule_34a_review or [],
+        "schedule_34a_review_needed": bool(case.schedule_34a_review_needed),
         "created_at": iso(case.created_at),
         "processes": [process_summary(p) for p in (processes or [])],
     }
@@ -48,6 +50,8 @@ def conviction_view(c: Any) -> dict[str, Any]:
         out["inchoate"] = c.inchoate
     if c.equivalence_opinion:
         out["equivalence_opinion"] = c.equivalence_opinion
+    if c.condition_met is not None:
+        out["condition_met"] = c.condition_met
     return out
 
 

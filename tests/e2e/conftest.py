@@ -54,7 +54,12 @@ conviction = {"statute": "Sexual Offences Act 2003", "section": "9", "date": "20
 case = cases.create_case(db, SYSTEM, {"reference": "KNT-2027-000417", "area": "kent", "category": 1, "level": 2,
     "lead_agency": "police", "offender": {"visor_ref": "VS7654321", "pnc_ref": "19/654321B"},
     "convictions": [conviction]})
-print(json.dumps({"case_id": case["id"], "reference": case["reference"]}))
+age_unknown = {"statute": "Sexual Offences Act 2003", "section": "1", "date": "2016-08-11",
+               "disposal": "conviction", "jurisdiction": "england-wales"}
+waiting = cases.create_case(db, SYSTEM, {"reference": "KNT-2027-000418", "area": "kent", "category": 1, "level": 1,
+    "lead_agency": "probation", "offender": {"ndelius_crn": "X123456"}, "convictions": [age_unknown]})
+print(json.dumps({"case_id": case["id"], "reference": case["reference"],
+                  "waiting_case_id": waiting["id"], "waiting_reference": waiting["reference"]}))
 """
 
 

@@ -195,3 +195,36 @@ def test_full_s327a_journey(new_page, server):
 
     for page in (officer, chair, manager, essex):
         assert page.csp_violations == [], page.csp_violations
+
+
+def test_a_case_waiting_for_a_schedule_34a_judgement_is_answered_in_the_browser(new_page, server):
+    """The inbox points to the case, the case page says why nothing has started, and answering
+    the question on its own page matches again and starts the consideration."""
+    officer = new_page()
+    sign_in(officer, "officer.kent")
+    officer.goto("/tasks")
+    officer.get_by_role("link", name="See the cases waiting for a judgement").click()
+    officer.wait_for_load_state()
+    assert officer.get_by_role("heading", name="Cases waiting for a Schedule 34A judgement").is_visible()
+    check_axe(officer, "cases-waiting")
+    officer.get_by_role("link", name=server["waiting_reference"]).click()
+    officer.wait_for_load_state()
+    assert "A judgement is needed" in officer.locator("main").inner_text()
+    shot(officer, "30-case-waiting-for-judgement")
+    check_axe(officer, "case-waiting")
+    officer.get_by_role("link", name="Answer the question on Sexual Offences Act 2003 s.1").click()
+    officer.wait_for_load_state()
+    officer.get_by_role("button", name="Save and match again").click()
+    officer.wait_for_load_state()
+    assert officer.locator("#victim_age-error").is_visible() and officer.locator("#reason-error").is_visible()
+    shot(officer, "31-answer-with-errors")
+    check_axe(officer, "answer-with-errors")
+    officer.get_by_label("Victim's age at the time of the offence").fill("14")
+    officer.get_by_label("Why you are recording this").fill(
+        "Victim's date of birth taken from the CPS case file: she was 14 at the time.")
+    officer.get_by_role("button", name="Save and match again").click()
+    officer.wait_for_load_state()
+    text = officer.locator("main").inner_text()
+    assert "the s.327A consideration has started" in text and "A judgement is needed" not in text
+    shot(officer, "32-answered")
+    assert officer.csp_violations == [], officer.csp_violations

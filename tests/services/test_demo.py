@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 from disclosure_engine.domain.areas import AREAS
 from disclosure_engine.domain.roles import SYSTEM
 from disclosure_engine.persistence.models import (
+    Area,
     Case,
     Decision,
     EscalationStep,
@@ -16,7 +17,7 @@ from disclosure_engine.persistence.models import (
     utcnow,
 )
 from disclosure_engine.services import audit
-from disclosure_engine.services.demo import DEMO_PASSWORD, create_demo_data
+from disclosure_engine.services.demo import DEMO_AREAS, DEMO_PASSWORD, create_demo_data
 from disclosure_engine.services.users import authenticate
 
 
@@ -35,6 +36,14 @@ def test_demo_data_covers_areas_workflows_and_states(db, settings):
     assert {"waiting", "completed"} <= statuses
     assert overdue > 0, "the overdue views have something to show"
     assert outcomes & {"disclose", "do_not_disclose", "defer"}
+    with db.transaction() as s:
+        waiting = set(s.execute(select(Area.slug).join(Case, Case.area_id == Area.id)
+                                .where(Case.schedule_34a_review_needed.is_(True))).scalars())
+        per_area = dict(s.execute(select(Area.slug, func.count()).join(Case, Case.area_id == Area.id)
+                                  .group_by(Area.slug)).all())
+    # a sign-in area's second case waits for a Schedule 34A judgement (the "cases waiting" list)
+    assert {a for a in DEMO_AREAS if per_area.get(a, 0) >= 2} <= waiting
+    assert any(per_area.get(a, 0) >= 2 for a in DEMO_AREAS)
     assert audit.verify_chain(db).ok
 
 

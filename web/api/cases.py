@@ -5,8 +5,8 @@ from typing import Any
 
 from flask import url_for
 
-from disclosure_engine.services import cases, processes, workflows
 from disclosure_engine.domain.errors import NotFound, ValidationFailed
+from disclosure_engine.services import cases, convictions, processes, workflows
 from web.api import schemas as s
 from web.api.auth import current_actor, db
 from web.api.blueprint import ApiBlueprint, json_body
@@ -45,6 +45,23 @@ def list_cases(**query: Any) -> Any:
 def get_case(case_id: int) -> Any:
     """Read a case (recorded as a DPA 2018 s.62 'case.viewed' event)"""
     return cases.get_case(db(), current_actor(), case_id)
+
+
+@blp.route("/<int(max=2147483647):case_id>/convictions", methods=["PUT"])
+@blp.doc(requestBody={"required": True, "content": {"application/json": {"schema": s.ConvictionsAmendIn}}})
+@blp.response(200, s.CaseOut)
+@blp.errors(400, 401, 403, 404, 409, 422)
+def amend_convictions(case_id: int) -> Any:
+    """Correct or complete a case's convictions
+
+    Replaces the whole list (send every conviction, as at creation) with a ``reason``, matches
+    Schedule 34A again, and answers with the case as it now is. Use it to record what a
+    ``schedule_34a_review`` question asks for (a victim's age, a paragraph's condition, an
+    equivalence opinion). When the offender is now a child sex offender with a new match and no
+    s.327A consideration is running, one starts (``consideration_started``). Audited as
+    ``case.convictions_amended`` with the list before and after.
+    """
+    return convictions.amend_convictions(db(), current_actor(), case_id, json_body())
 
 
 @blp.route("/<int(max=2147483647):case_id>/processes", methods=["POST"])

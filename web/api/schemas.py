@@ -131,6 +131,24 @@ class CaseIn(Schema):
     convictions = f.List(f.Nested(ConvictionIn), required=True, validate=v.Length(1, 200))
 
 
+class ConvictionsAmendIn(Schema):
+    """The whole corrected list of convictions and why; the domain validator gives the field
+    errors (422) with dotted paths (``convictions.0.victim_age``, ``reason``)."""
+
+    convictions = f.List(f.Nested(ConvictionIn), required=True, validate=v.Length(1, 200))
+    reason = f.String(required=True, metadata={
+        "description": "Why the convictions change (at least 20 characters; not a placeholder). Kept in the "
+                       "audit log with the list before and after",
+        "example": "Victim's date of birth confirmed from the CPS file: she was 15 at the time."})
+
+
+class Schedule34AQuestion(Schema):
+    conviction_index = f.Integer(metadata={"description": "Position in convictions (0-based)"})
+    paragraph = f.String(allow_none=True)
+    kind = f.String(metadata={"description": "needs_victim_age | needs_condition | needs_equivalence_opinion"})
+    note = f.String(metadata={"description": "What to record"})
+
+
 class ConvictionOut(Schema):
     statute = f.String()
     section = f.String()
@@ -140,6 +158,7 @@ class ConvictionOut(Schema):
     jurisdiction = f.String()
     inchoate = f.String(allow_none=True)
     equivalence_opinion = f.Dict(allow_none=True)
+    condition_met = f.Boolean(allow_none=True)
 
 
 class ProcessSummary(Schema):
@@ -162,6 +181,15 @@ class CaseOut(Schema):
     schedule_34a_matches = f.List(f.Dict())
     schedule_34a_version = f.String(allow_none=True)
     schedule_34a_notes = f.List(f.Raw(), metadata={"description": "Only when the case is created"})
+    schedule_34a_review = f.List(f.Nested(Schedule34AQuestion), metadata={
+        "description": "Questions a person must answer before the Schedule 34A matching is complete (answer them "
+                       "with PUT /cases/<id>/convictions)"})
+    schedule_34a_review_needed = f.Boolean(metadata={
+        "description": "Nothing matches yet but something might once those questions are answered: whether the "
+                       "s.327A duty applies is undecided"})
+    consideration_started = f.Integer(allow_none=True, metadata={
+        "description": "Only after a change of convictions: the s.327A consideration it started, if any"})
+    notices = f.List(f.String(), metadata={"description": "Only after a change of convictions: what to look at next"})
     created_at = _dt()
     processes = f.List(f.Nested(ProcessSummary))
 
@@ -173,11 +201,14 @@ class CaseSummary(Schema):
     category = f.Integer()
     level = f.Integer()
     child_sex_offender = f.Boolean()
+    schedule_34a_review_needed = f.Boolean()
 
 
 class CaseQuery(PageQuery):
     area = f.String(validate=v.OneOf(AREA_SLUGS))
     reference = f.String(validate=v.Length(1, 40))
+    needs_review = f.Boolean(metadata={"description": "true: only cases waiting for a Schedule 34A judgement "
+                                                      "(schedule_34a_review_needed); false: only the others"})
 
 
 class CasePage(PageMeta):

@@ -1,17 +1,28 @@
-"""The case page: facts, processes with their timeline and open tasks, decisions, viewers."""
+"""The case page (facts, processes with their timeline and open tasks, decisions, viewers), the
+cases waiting for a Schedule 34A judgement, and the page that answers one of those questions."""
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, g, render_template
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 
+from disclosure_engine.domain.errors import ValidationFailed
 from disclosure_engine.domain.roles import AUDIT_ROLES, SUPERVISOR_ROLES
 from disclosure_engine.services import cases as case_service
+from disclosure_engine.services import convictions as conviction_service
 from disclosure_engine.services import page_reads as queries
 from disclosure_engine.services import processes as process_service
 from web.ui.auth import db
+from web.ui.filters import page_number, pagination
 
 bp = Blueprint("cases", __name__)
+PER_PAGE = 25
+#: the answer fields of the question page, by the conviction field they fill
+OPINION_FIELDS = ("equivalent_statute", "equivalent_section", "opinion_reasons", "opinion_by")
+
+
+def may_amend() -> bool:
+    return g.actor.has_role(*case_service.CREATOR_ROLES)
 
 
 @bp.get("/cases/<int:case_id>")
@@ -25,4 +36,94 @@ def case(case_id: int) -> Any:
     viewers = None
     if g.actor.has_role(*SUPERVISOR_ROLES, *AUDIT_ROLES):
         viewers = queries.case_viewers(db(), g.actor, case_id)
-    return render_template("case.html", case=case, processes=processes, decisions=decisions, viewers=viewers)
+    return render_template("case.html", case=case, processes=processes, decisions=decisions, viewers=viewers,
+                           can_amend=may_amend() and g.actor.in_area(case["area"]))
+
+
+@bp.get("/cases/waiting")
+def waiting() -> Any:
+    """Cases whose Schedule 34A matching waits for a person: the duty's trigger is undecided."""
+    page = page_number()
+    result = case_service.list_cases(db(), g.actor, needs_review=True, limit=PER_PAGE,
+                                     offset=(page - 1) * PER_PAGE)
+    return render_template("cases_waiting.html", cases=result["items"], total=result["total"],
+                           pagination=pagination(page, PER_PAGE, result["total"], "cases.waiting"))
+
+
+@bp.route("/cases/<int:case_id>/convictions/<int:index>", methods=["GET", "POST"])
+def answer(case_id: int, index: int) -> Any:
+    """Record what a Schedule 34A question about one conviction asks for, with a reason."""
+    if not may_amend():
+        abort(403)
+    case = case_service.get_case(db(), g.actor, case_id)  # audited: case.viewed
+    if not g.actor.in_area(case["area"]):
+        abort(403)
+    if index >= len(case["convictions"]):
+        abort(404)
+    conviction = case["convictions"][index]
+    questions = [q for q in case["schedule_34a_review"] if q["conviction_index"] == index]
+    kinds = {q["kind"] for q in questions}
+    values: dict[str, str] = {}
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        values = {name: (request.form.get(name) or "").strip()
+                  for name in ("victim_age", "condition_met", "reason", *OPINION_FIELDS)}
+        changed, errors = _answered(conviction, values, kinds)
+        if not errors:
+            listed = [dict(c) for c in case["convictions"]]
+            listed[index] = changed
+            try:
+                result = conviction_service.amend_convictions(
+                    db(), g.actor, case_id, {"convictions": listed, "reason": values["reason"]})
+            except ValidationFailed as failed:
+                errors = _field_errors(failed.errors, index)
+            else:
+                flash(" ".join(["Schedule 34A matched again.", *result["notices"]]), "success")
+                return redirect(url_for("cases.case", case_id=case_id))
+    status = 422 if errors else 200
+    return render_template("case_answer.html", case=case, index=index, conviction=conviction,
+                           questions=questions, kinds=kinds, values=values, errors=errors), status
+
+
+def _answered(conviction: dict[str, Any], values: dict[str, str],
+              kinds: set[str]) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """The conviction with the page's answers, and the problems the page itself can see (the
+    service checks the rest, as for the API)."""
+    changed = dict(conviction)
+    errors: dict[str, list[str]] = {}
+    if "needs_victim_age" in kinds:
+        text = values["victim_age"]
+        if not text:
+            errors["victim_age"] = ["Enter the victim's age at the time of the offence"]
+        elif not text.isdigit():
+            errors["victim_age"] = ["Victim's age must be a whole number, like 15"]
+        else:
+            changed["victim_age"] = int(text)
+    if "needs_condition" in kinds:
+        if values["condition_met"] not in ("yes", "no"):
+            errors["condition_met"] = ["Select yes if the particulars meet the condition"]
+        else:
+            changed["condition_met"] = values["condition_met"] == "yes"
+    if "needs_equivalence_opinion" in kinds:
+        changed["equivalence_opinion"] = {
+            "equivalent_statute": values["equivalent_statute"], "equivalent_section": values["equivalent_section"],
+            "reasons": values["opinion_reasons"], "by": values["opinion_by"]}
+    if not values["reason"]:
+        errors["reason"] = ["Enter why you are recording this"]
+    return changed, errors
+
+
+def _field_errors(errors: dict[str, list[str]], index: int) -> dict[str, list[str]]:
+    """The service's dotted keys (``convictions.2.victim_age``) as the page's field names."""
+    names = {"equivalence_opinion.reasons": "opinion_reasons", "equivalence_opinion.by": "opinion_by",
+             "equivalence_opinion.equivalent_statute": "equivalent_statute",
+             "equivalence_opinion.equivalent_section": "equivalent_section"}
+    out: dict[str, list[str]] = {}
+    prefix = f"convictions.{index}."
+    for key, messages in errors.items():
+        field = key.removeprefix(prefix) if key.startswith(prefix) else key
+        field = names.get(field, field)
+        if field not in ("victim_age", "condition_met", "reason", *OPINION_FIELDS):
+            field = "_form"  # another conviction's problem: not one this page can fix
+        out.setdefault(field, []).extend(messages)
+    return out

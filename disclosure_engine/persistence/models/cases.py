@@ -4,7 +4,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, SmallInteger, String, Text
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, SmallInteger, String, Text
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, JSONType, UTCDateTime, utcnow
@@ -13,6 +14,11 @@ from .people import Area
 
 class Case(Base):
     __tablename__ = "case_record"
+    __table_args__ = (
+        # "cases waiting for a Schedule 34A judgement" per area: only those rows are indexed
+        Index("ix_case_record_review_needed", "area_id", postgresql_where=sql_text("schedule_34a_review_needed"),
+              sqlite_where=sql_text("schedule_34a_review_needed")),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     reference: Mapped[str] = mapped_column(String(40), unique=True)
     area_id: Mapped[int] = mapped_column(ForeignKey("area.id"), index=True)
@@ -25,6 +31,11 @@ class Case(Base):
     child_sex_offender: Mapped[bool] = mapped_column(Boolean, default=False)
     schedule_34a_matches: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
     schedule_34a_version: Mapped[str] = mapped_column(String(32))
+    #: questions a person must answer before the matching is complete (``ScheduleMatchResult.review``)
+    schedule_34a_review: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
+    #: nothing matched yet, but something might once those questions are answered: whether the
+    #: s.327A duty applies is undecided (partial index: only these rows)
+    schedule_34a_review_needed: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
 
@@ -46,4 +57,6 @@ class Conviction(Base):
     jurisdiction: Mapped[str] = mapped_column(String(64))
     inchoate: Mapped[str | None] = mapped_column(String(16))
     equivalence_opinion: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    #: the particulars meet a paragraph's extra condition (e.g. burglary with intent to rape)
+    condition_met: Mapped[bool | None] = mapped_column(Boolean)
     note: Mapped[str | None] = mapped_column(Text)

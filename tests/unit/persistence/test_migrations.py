@@ -1,5 +1,6 @@
-"""Migration 0008 (hand-offs) upgrades an existing database and downgrades cleanly, on SQLite
-and, with DATABASE_URL set, on PostgreSQL (a database of its own, not the suite's)."""
+"""Migrations 0008 (hand-offs) and 0009 (Schedule 34A questions) upgrade an existing database
+and downgrade cleanly, on SQLite and, with DATABASE_URL set, on PostgreSQL (a database of its
+own, not the suite's)."""
 from __future__ import annotations
 
 import os
@@ -63,7 +64,7 @@ def test_0008_upgrades_an_existing_database_and_downgrades(fresh_url):
     _seed_one_instance(fresh_url)
     assert "handoff_pending" not in _instance_columns(fresh_url)
 
-    upgrade(fresh_url)
+    upgrade(fresh_url, "0008")
     assert current_revision(fresh_url) == "0008"
     cols = _instance_columns(fresh_url)
     assert cols["handoff_pending"]["nullable"] is False
@@ -91,7 +92,7 @@ def test_0008_upgrades_an_existing_database_and_downgrades(fresh_url):
     assert "handoff_pending" not in cols and "started_from_id" not in cols
     assert "ix_process_instance_handoff_pending" not in cols["__indexes__"]
 
-    upgrade(fresh_url)  # and up again: the downgrade left nothing behind that blocks it
+    upgrade(fresh_url, "0008")  # and up again: the downgrade left nothing behind that blocks it
     assert current_revision(fresh_url) == "0008"
 
 
@@ -110,3 +111,57 @@ def test_the_unique_key_refuses_a_second_follow_on(fresh_url):
     with pytest.raises(IntegrityError, match="started_from_id|UNIQUE"), engine.begin() as conn:
         conn.execute(insert, {"id": 3})
     engine.dispose()
+
+
+def _seed_cases_for_0009(url: str) -> None:
+    """Three cases as 0008 stored them: one waiting on a victim's age, one a child sex offender
+    with an open question on another conviction, one plainly not a child sex offender."""
+    engine = create_engine(url)
+    now = "2026-11-30 10:00:00+00:00"
+    match = ('[{"paragraph": "7", "statute": "Sexual Offences Act 2003", "section": "9", "conviction_index": 0, '
+             '"reason": "Conviction for Sexual Offences Act 2003 s.9 is listed"}]')
+    with engine.begin() as conn:
+        area = conn.execute(text("SELECT id FROM area WHERE slug = 'kent'")).scalar_one()
+        for case_id, cso, matches in ((1, False, "[]"), (2, True, match), (3, False, "[]")):
+            conn.execute(text(
+                "INSERT INTO case_record (id, reference, area_id, category, level, lead_agency, child_sex_offender, "
+                "schedule_34a_matches, schedule_34a_version, created_at) "
+                "VALUES (:id, :ref, :area, 1, 1, 'police', :cso, :m, '2008-original', :now)"),
+                {"id": case_id, "ref": f"KNT-MIG-{case_id}", "area": area, "cso": cso, "m": matches, "now": now})
+        rows = [(1, 0, "1", None), (2, 0, "9", 12), (2, 1, "1", None), (3, 0, "1", 30)]
+        for case_id, position, section, age in rows:
+            conn.execute(text(
+                "INSERT INTO conviction (case_id, position, statute, section, date, disposal, victim_age, "
+                "jurisdiction) VALUES (:c, :p, 'Sexual Offences Act 2003', :s, '2015-06-02', 'conviction', :age, "
+                "'england-wales')"), {"c": case_id, "p": position, "s": section, "age": age})
+    engine.dispose()
+
+
+def test_0009_keeps_the_schedule_34a_questions_of_existing_cases(fresh_url):
+    import json
+
+    upgrade(fresh_url, "0008")
+    _seed_cases_for_0009(fresh_url)
+    upgrade(fresh_url, "0009")
+    engine = create_engine(fresh_url)
+    with engine.connect() as conn:
+        rows = {r.id: r for r in conn.execute(text(
+            "SELECT id, schedule_34a_review, schedule_34a_review_needed FROM case_record ORDER BY id"))}
+        condition = conn.execute(text("SELECT condition_met FROM conviction WHERE case_id = 1")).scalar_one()
+    engine.dispose()
+
+    def review(row):
+        value = row.schedule_34a_review
+        return json.loads(value) if isinstance(value, str) else value
+
+    assert bool(rows[1].schedule_34a_review_needed) is True
+    assert [(q["conviction_index"], q["kind"]) for q in review(rows[1])] == [(0, "needs_victim_age")]
+    # a child sex offender: the question on the other conviction is listed, nothing waits on it
+    assert bool(rows[2].schedule_34a_review_needed) is False
+    assert [(q["conviction_index"], q["kind"]) for q in review(rows[2])] == [(1, "needs_victim_age")]
+    assert bool(rows[3].schedule_34a_review_needed) is False and review(rows[3]) == []
+    assert condition is None
+
+    command.downgrade(alembic_config(fresh_url), "0008")
+    upgrade(fresh_url, "0009")
+    assert current_revision(fresh_url) == "0009"

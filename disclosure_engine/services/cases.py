@@ -99,15 +99,14 @@ def list_cases(db: Database, actor: Actor, *, area: str | None = None, reference
                needs_review: bool | None = None, limit: int = 50, offset: int = 0) -> dict[str, Any]:
     """Cases in the actor's areas, newest first (summaries; opening one is audited separately).
     ``needs_review``: only the cases whose Schedule 34A matching waits for a person's judgement
-    (true), or only the others (false)."""
+    (true), or only the others (false). A page that shows any case is a consultation (DPA 2018
+    s.62): audited as ``cases.listed`` with the ids shown, as the decision log's pages are."""
     from disclosure_engine.services.access import require_case_role
+    from disclosure_engine.services.decisions import listing_area
 
     require_case_role(actor)
     with db.transaction() as session:
-        q = select(Case)
-        ids = visible_area_ids(session, actor)
-        if ids is not None:
-            q = q.where(Case.area_id.in_(ids))
+        q = _visible_cases(session, actor)
         if area:
             q = q.join(Area, Area.id == Case.area_id).where(Area.slug == area)
         if reference:
@@ -115,9 +114,33 @@ def list_cases(db: Database, actor: Actor, *, area: str | None = None, reference
         if needs_review is not None:
             q = q.where(Case.schedule_34a_review_needed.is_(needs_review))
         total = session.execute(select(func.count()).select_from(q.subquery())).scalar_one()
-        rows = session.execute(q.order_by(Case.id.desc()).limit(min(max(limit, 1), 200))
-                               .offset(max(offset, 0))).scalars()
+        rows = list(session.execute(q.order_by(Case.id.desc()).limit(min(max(limit, 1), 200))
+                                    .offset(max(offset, 0))).scalars())
         items = [{"id": c.id, "reference": c.reference, "area": c.area.slug, "category": c.category,
                   "level": c.level, "child_sex_offender": c.child_sex_offender,
                   "schedule_34a_review_needed": c.schedule_34a_review_needed} for c in rows]
+        if rows:
+            filters = {"area": area, "reference": reference, "needs_review": needs_review}
+            audit.record(session, actor, "cases.listed", "case_list", "page", area=listing_area(actor, filters),
+                         detail={"ids": [c.id for c in rows], "offset": offset,
+                                 "filters": {k: v for k, v in filters.items() if v is not None}})
         return {"items": items, "total": total, "limit": limit, "offset": offset}
+
+
+def waiting_count(db: Database, actor: Actor) -> int:
+    """How many cases in the actor's areas wait for a Schedule 34A judgement (a number only,
+    shown on the inbox: no case is shown, so nothing is consulted)."""
+    from disclosure_engine.services.access import require_case_role
+
+    require_case_role(actor)
+    with db.transaction() as session:
+        q = _visible_cases(session, actor).where(Case.schedule_34a_review_needed.is_(True))
+        return session.execute(select(func.count()).select_from(q.subquery())).scalar_one()
+
+
+def _visible_cases(session: Any, actor: Actor) -> Any:
+    q = select(Case)
+    ids = visible_area_ids(session, actor)
+    if ids is not None:
+        q = q.where(Case.area_id.in_(ids))
+    return q

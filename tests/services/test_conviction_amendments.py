@@ -133,3 +133,19 @@ def test_a_reason_shorter_than_a_real_reason_is_refused(db, staff):
         convictions.amend_convictions(db, staff["officer"], case["id"], {
             "convictions": [RAPE_AGE_UNKNOWN], "reason": "typo"})
     assert list(refused.value.errors) == ["reason"]
+
+
+def test_a_page_of_cases_is_a_consultation_and_the_inbox_count_is_not(db, staff):
+    case = _case(db, staff, RAPE_AGE_UNKNOWN)
+    before = audit.chain_head(db)["seq"]
+    assert cases.waiting_count(db, staff["officer"]) == 1
+    assert audit.chain_head(db)["seq"] == before  # a number shows no case
+    cases.list_cases(db, staff["manager"], needs_review=True)
+    with db.transaction() as session:
+        event = session.execute(select(AuditEvent).where(AuditEvent.action == "cases.listed")).scalar_one()
+    assert event.detail["ids"] == [case["id"]] and event.detail["filters"] == {"needs_review": True}
+    assert event.actor_name == "manager.kent" and event.area == "kent"
+    cases.list_cases(db, staff["manager"], reference="NOT-THERE")
+    with db.transaction() as session:
+        listed = session.execute(select(AuditEvent.seq).where(AuditEvent.action == "cases.listed")).all()
+    assert len(listed) == 1  # an empty page shows nothing

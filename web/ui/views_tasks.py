@@ -58,7 +58,7 @@ def inbox() -> Any:
                                      limit=PER_PAGE, offset=(page - 1) * PER_PAGE)
     counts[tab] = result["total"]
     items = _with_references(result["items"])
-    waiting = case_service.list_cases(db(), g.actor, needs_review=True, limit=1)["total"]
+    waiting = case_service.waiting_count(db(), g.actor)
     return render_template("inbox.html", tabs=TABS, tab=tab, counts=counts, tasks=items, total=result["total"],
                            waiting_cases=waiting,
                            page=page, per_page=PER_PAGE, can_reassign=g.actor.has_role(*SUPERVISOR_ROLES),

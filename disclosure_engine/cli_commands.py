@@ -170,15 +170,18 @@ def register(cli: click.Group, pass_ctx: Callable[..., Any], fail: Callable[...,
     @pass_ctx
     def worker(ctx: Any, burst: bool, no_sweep: bool, name: str | None, worker_ttl: int,
                maintenance_interval: int, job_monitoring_interval: int, quiet: bool) -> None:
-        from disclosure_engine.jobs.worker import run_worker
+        from disclosure_engine.jobs.worker import RedisUnreachable, run_worker
 
         settings = ctx.settings
         if not settings.redis_url:
             fail("REDIS_URL is not set (`disclosure-engine serve` starts an embedded Redis and a worker)")
-        run_worker(settings, settings.redis_url, burst=burst, sweep=not no_sweep, name=name,
-                   worker_ttl=worker_ttl, maintenance_interval=maintenance_interval,
-                   job_monitoring_interval=job_monitoring_interval,
-                   logging_level="WARNING" if quiet else "INFO")
+        try:
+            run_worker(settings, settings.redis_url, burst=burst, sweep=not no_sweep, name=name,
+                       worker_ttl=worker_ttl, maintenance_interval=maintenance_interval,
+                       job_monitoring_interval=job_monitoring_interval,
+                       logging_level="WARNING" if quiet else "INFO")
+        except RedisUnreachable as exc:  # --burst only: a long-running worker waits for Redis
+            fail(f"{exc}; no job was run (check REDIS_URL)", code=1)
 
     @cli.command("demo-data", help="Create fictional cases across all 42 areas and demo users.")
     @click.option("--cases", "count", default=200, show_default=True, type=click.IntRange(0, 1_000_000))

@@ -62,17 +62,30 @@ class SweepTicker(threading.Thread):
         client.close()
 
 
-def wait_for_redis(url: str, *, max_delay: float = 30.0) -> None:
+#: how long ``worker --burst`` waits for Redis before it gives up (a few retries)
+BURST_WAIT_SECONDS = 15.0
+
+
+class RedisUnreachable(Exception):
+    """Redis did not answer within the time a one-off run waits for it."""
+
+
+def wait_for_redis(url: str, *, max_delay: float = 30.0, give_up_after: float | None = None) -> None:
     """Block until Redis answers (RQ only retries once a worker is running; a worker started
-    while Redis is down would otherwise exit)."""
+    while Redis is down would otherwise exit). A long-running worker waits as long as it takes;
+    a one-off run (``give_up_after`` seconds, e.g. ``worker --burst`` from cron or CI) raises
+    RedisUnreachable instead of hanging for ever."""
     client = web_redis(url)
     delay = 1.0
+    deadline = time.monotonic() + give_up_after if give_up_after is not None else None
     try:
         while True:
             try:
                 client.ping()
                 return
             except (RedisError, OSError) as exc:
+                if deadline is not None and time.monotonic() + delay > deadline:
+                    raise RedisUnreachable(f"Redis is unreachable ({exc})") from None
                 log.warning("redis unavailable (%s); retrying in %.0f s", exc, delay)
                 time.sleep(delay)
                 delay = min(delay * 2, max_delay)
@@ -88,7 +101,7 @@ def run_worker(settings: Settings, url: str, *, burst: bool = False, sweep: bool
     """Run until stopped (SIGTERM/SIGINT: warm shutdown after the current job), or with
     ``burst`` until the queue is empty. Returns whether any job ran."""
     tasks.set_runtime(settings)
-    wait_for_redis(url)
+    wait_for_redis(url, give_up_after=BURST_WAIT_SECONDS if burst else None)
     connection = worker_redis(url)  # re-made after each restart below
     queue = queue_for(connection)
     ticker: SweepTicker | None = None

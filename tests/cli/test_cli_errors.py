@@ -114,3 +114,21 @@ def test_an_unexpected_error_is_one_line_not_a_traceback(monkeypatch, capsys, tm
     assert exit_.value.code == 1
     err = capsys.readouterr().err
     assert err == "disclosure-engine: unexpected error: TypeError: something the code did not foresee\n"
+
+
+def test_a_burst_worker_gives_up_on_an_unreachable_redis(monkeypatch, capsys, tmp_path):
+    """``worker --burst`` (cron, CI) must not wait for ever: exit 1 with one line naming Redis.
+    A long-running worker still waits for Redis to come back (jobs.worker.wait_for_redis)."""
+    from disclosure_engine import cli
+    from disclosure_engine.jobs import worker
+
+    monkeypatch.setattr(worker, "BURST_WAIT_SECONDS", 0.5)
+    monkeypatch.setenv("DISCLOSURE_ENV", "test")
+    monkeypatch.setenv("DISCLOSURE_INSTANCE_DIR", str(tmp_path / "instance"))
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'unused.db'}")
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:9/0")  # the discard port: nothing answers
+    with pytest.raises(SystemExit) as stopped:
+        cli.main(["worker", "--burst", "--quiet"])
+    assert stopped.value.code == 1
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert last.startswith("disclosure-engine: Redis is unreachable") and "REDIS_URL" in last

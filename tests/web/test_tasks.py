@@ -226,3 +226,30 @@ def test_the_task_page_says_why_a_proposer_or_an_admin_cannot_do_the_step(make_c
     decide = open_task(db, level1, "decide")
     html = _html(signed_in("admin").get(f"/tasks/{decide.id}"))
     assert "records or signs off a decision" in html and 'id="task-form"' not in html
+
+
+def test_the_tests_page_shows_who_was_identified_and_refuses_yes_without_them(make_case, signed_in, world):
+    """Tests (a) and (b) are about particular children and a particular person: the page shows
+    those recorded at the previous step, and with none recorded a "yes" is a field error."""
+    from disclosure_engine.services import tasks as task_service
+    from tests.web.conftest import actor
+
+    case = make_case("kent")
+    pid = case["processes"][0]["id"]
+    advance(world["db"], pid, LEVEL1, "assess_tests")
+    shown = _html(signed_in("officer.kent").get(f"/tasks/{open_task(world['db'], pid, 'assess_tests').id}"))
+    assert "Children at risk" in shown and "Child A, daughter of the subject" in shown
+
+    other = make_case("kent")
+    opid = other["processes"][0]["id"]
+    officer = actor(world["db"], "officer.kent")
+    task_service.complete(world["db"], officer, open_task(world["db"], opid, "identify_children").id, {
+        "children_at_risk": [], "recipients": [],
+        "identification_reasons": "Checked with children's social care and the school: no child has contact."})
+    task = open_task(world["db"], opid, "assess_tests")
+    c = signed_in("officer.kent")
+    refused = post_form(c, f"/tasks/{task.id}", {**step_data(LEVEL1, "assess_tests")}, "complete")
+    assert refused.status_code == 422
+    body = _html(refused)
+    assert "Test (a) is about a particular child" in body and "Test (b) is about disclosure to a particular person" in body
+    assert "None recorded" in body

@@ -44,12 +44,22 @@ _INDEX = re.compile(r"^(?P<name>[^.]+)\.(?P<i>\d+)(?:\.(?P<sub>[^.]+))?$")
 _DATE_PARTS = ("day", "month", "year")
 
 
+#: the field that names a row of a list, shown for the row in summaries
+_ROW_NAMES = ("name_or_description", "name_or_role", "name", "title", "description")
+
+
 def value_label(value: Any, prop: Mapping[str, Any] | None = None) -> str:
     """Human text for a stored answer (enum value, boolean, list)."""
     if isinstance(value, bool):
         return "Yes" if value else "No"
     if isinstance(value, list):
-        return ", ".join(value_label(v, None) for v in value)
+        if not value:
+            return "None recorded"
+        return ("; " if any(isinstance(v, Mapping) for v in value) else ", ").join(value_label(v, None) for v in value)
+    if isinstance(value, Mapping):  # a row of a list (a child at risk, a recipient): its name first
+        named = next((value[k] for k in _ROW_NAMES if isinstance(value.get(k), str) and value[k].strip()), None)
+        return str(named) if named is not None else ", ".join(
+            value_label(v, None) for v in value.values() if v not in (None, "", [], {}))
     if prop:
         for option in prop.get("oneOf") or prop.get("anyOf") or []:
             if isinstance(option, dict) and option.get("const") == value and option.get("title"):

@@ -17,6 +17,11 @@ RECORD_CONTEXT_FIELDS: tuple[str, ...] = (
     "csods_outcome", "scheme_route", "application_reference", "meeting_reference",
     "decided_out_of_meeting", "ratification_note", "chair_outcome", "attendees", "decision_route",
     "decision_id",
+    # what the decision stands on besides the vocabulary: the alternatives weighed with
+    # proportionality, the risk assessment relied on, the CSODS forum's reference, and when
+    # representations were asked for and received (domain brief: "A decision record holds")
+    "alternatives_considered", "risk_assessment_reference", "forum_reference",
+    "representations_requested_on", "representations_received", "representations_received_on",
 )
 
 

@@ -107,4 +107,7 @@ def test_records_hold_what_the_engine_writes() -> None:
     result = run_path(s327a(), good_path())
     (record,) = result.records
     assert record["decision_task"] == "decide" and record["security_marking"] == "OFFICIAL-SENSITIVE"
-    assert "risk_assessment_reference" not in record  # not a vocabulary, reason or outcome field
+    # what the decision stands on is kept with it; process plumbing is not
+    assert record["risk_assessment_reference"] == "ARMS 2027-02-28"
+    assert record["alternatives_considered"].startswith("A licence condition")
+    assert "trigger" not in record and "mappa_level" not in record

@@ -94,7 +94,8 @@ def create_user(db: Database, username: str, *, roles: list[str], areas: list[st
 def authenticate(db: Database, username: str, password: str, *, source: str | None = None,
                  limit: SourceLimit = DEFAULT_LIMIT, now: datetime | None = None) -> Actor | None:
     """Check a password; every success and failure is audited; repeated failures lock the
-    account, and from one source (raises ``Throttled``) refuse its further attempts unchecked."""
+    account, and too many from one source get its further attempts refused unchecked
+    (``Throttled``, see :func:`check_password`)."""
     with db.transaction() as session:
         user = check_password(session, username, password, source=source, limit=limit, now=now)
         return actor_for(user) if user is not None else None

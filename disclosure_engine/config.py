@@ -100,6 +100,10 @@ class Settings:
     #: reverse proxies in front of the app whose X-Forwarded-For/-Proto are trusted (0: none,
     #: the client's address is the socket's; a spoofable header must never reach the audit log)
     trusted_proxy_hops: int = 0
+    #: failed sign-ins one source (client address; an IPv6 /64) may make within the window
+    #: before its further attempts are refused unchecked (429) until the window has room again
+    sign_in_source_limit: int = 20
+    sign_in_source_window_minutes: int = 15
     secret_generated: bool = field(default=False, compare=False)
 
     @property
@@ -122,6 +126,20 @@ def _int(env: dict[str, str], name: str, default: int) -> int:
     if value <= 0:
         raise BadInput(f"{name} must be positive, got {value}")
     return value
+
+
+def _int_up_to(env: dict[str, str], name: str, default: int, maximum: int) -> int:
+    """A positive integer no larger than ``maximum`` (a bound that keeps the setting sensible:
+    a year-long window would keep a year of rows and lock a source out for as long)."""
+    value = _int(env, name, default)
+    if value > maximum:
+        raise BadInput(f"{name} must be at most {maximum}, got {value}")
+    return value
+
+
+#: bounds of the sign-in throttle's settings (a day's window; a limit past which it does nothing)
+MAX_SIGN_IN_SOURCE_LIMIT = 1000
+MAX_SIGN_IN_SOURCE_WINDOW_MINUTES = 24 * 60
 
 
 def _hops(env: dict[str, str]) -> int:
@@ -168,6 +186,9 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         mail_from=env.get("MAIL_FROM", "disclosure-engine@localhost"),
         base_url=env.get("BASE_URL", "http://127.0.0.1:5000"),
         trusted_proxy_hops=_hops(env),
+        sign_in_source_limit=_int_up_to(env, "SIGN_IN_SOURCE_LIMIT", 20, MAX_SIGN_IN_SOURCE_LIMIT),
+        sign_in_source_window_minutes=_int_up_to(env, "SIGN_IN_SOURCE_WINDOW_MINUTES", 15,
+                                                 MAX_SIGN_IN_SOURCE_WINDOW_MINUTES),
         secret_generated=generated,
     )
 

@@ -1,7 +1,7 @@
 """Errors every layer raises and every edge (CLI, HTTP) maps to an exit code or status.
 
 The web layer maps: ValidationFailed -> 422, NotFound -> 404, Forbidden -> 403,
-Conflict -> 409, BadInput -> 400. The CLI maps ValidationFailed/BadInput -> exit 2.
+Conflict -> 409, BadInput -> 400, Throttled -> 429 (with Retry-After). The CLI maps ValidationFailed/BadInput -> exit 2.
 Keeping the mapping in one place is why services never raise HTTP or click exceptions.
 """
 from __future__ import annotations
@@ -51,3 +51,17 @@ class Conflict(DisclosureError):
     """The action lost a race or the state moved on (task completed, instance locked)."""
 
     status = 409
+
+
+class Throttled(DisclosureError):
+    """Too many failed sign-ins from one source: refused without checking the credential.
+
+    ``retry_after`` is whole seconds until the source's window has room again (at least 1),
+    for the HTTP ``Retry-After`` header and the message a person reads.
+    """
+
+    status = 429
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = max(1, int(retry_after))

@@ -1,11 +1,12 @@
-"""Local accounts (argon2 hashes), sign-in with throttling, and API tokens (stored hashed)."""
+"""Local accounts (argon2 hashes), sign-in with throttling (per account here, per source in
+``sign_in_throttle``), and API tokens (stored hashed)."""
 from __future__ import annotations
 
 import hashlib
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -18,6 +19,8 @@ from disclosure_engine.domain.errors import Conflict, NotFound, ValidationFailed
 from disclosure_engine.domain.roles import ROLES, SYSTEM, Actor, Role
 from disclosure_engine.persistence.db import Database
 from disclosure_engine.persistence.models import (
+    KIND_PASSWORD,
+    KIND_TOKEN,
     ApiToken,
     Area,
     User,
@@ -25,7 +28,8 @@ from disclosure_engine.persistence.models import (
     UserRole,
     utcnow,
 )
-from disclosure_engine.services import audit
+from disclosure_engine.services import audit, sign_in_throttle
+from disclosure_engine.services.sign_in_throttle import DEFAULT_LIMIT, SourceLimit
 
 _hasher = PasswordHasher()
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,62}$")
@@ -87,30 +91,40 @@ def create_user(db: Database, username: str, *, roles: list[str], areas: list[st
         return CreatedUser(user.id, username, tuple(sorted(set(roles))), tuple(sorted(set(areas))), is_national)
 
 
-def authenticate(db: Database, username: str, password: str, *, source: str | None = None) -> Actor | None:
-    """Check a password; every success and failure is audited; repeated failures lock the account."""
+def authenticate(db: Database, username: str, password: str, *, source: str | None = None,
+                 limit: SourceLimit = DEFAULT_LIMIT, now: datetime | None = None) -> Actor | None:
+    """Check a password; every success and failure is audited; repeated failures lock the
+    account, and too many from one source get its further attempts refused unchecked
+    (``Throttled``, see :func:`check_password`)."""
     with db.transaction() as session:
-        user = check_password(session, username, password, source=source)
+        user = check_password(session, username, password, source=source, limit=limit, now=now)
         return actor_for(user) if user is not None else None
 
 
-def check_password(session: Session, username: str, password: str, *, source: str | None = None) -> User | None:
+def check_password(session: Session, username: str, password: str, *, source: str | None = None,
+                   limit: SourceLimit = DEFAULT_LIMIT, now: datetime | None = None) -> User | None:
     """:func:`authenticate` inside the caller's transaction (a sign-in opens its session in the
-    same one): the user when the password is right, else None; audited either way."""
-    now = utcnow()
+    same one): the user when the password is right, else None; audited either way.
+
+    A ``source`` with ``limit`` failures in the window is refused first, with ``Throttled``:
+    no password check, no audit event (``services.sign_in_throttle``). Without a source (the
+    command line, tests) only the account's own lockout applies. ``now`` is the throttle's and
+    the lockout's clock (tests move it); audit events keep the real time.
+    """
+    now = now or utcnow()
+    if source:
+        sign_in_throttle.refuse_if_throttled(session, source, KIND_PASSWORD, limit, now)
     # locked: concurrent attempts on one account count one after the other (else lost
     # updates of failed_logins would let more than MAX_FAILED_LOGINS guesses through)
     user = session.execute(select(User).where(User.username == username.strip().lower())
                            .with_for_update()).scalar_one_or_none()
     if user is None or not user.active or not user.password_hash:
         _verify_nothing(password)  # as slow as a real check: the timing does not say who exists
-        audit.record(session, SYSTEM, "auth.login_failed", "user", username[:64], source=source,
-                     detail={"reason": "unknown or disabled account"})
+        _failed(session, username[:64], "unknown or disabled account", source, limit, now)
         return None
     if user.locked_until and user.locked_until > now:
         _verify_nothing(password)
-        audit.record(session, SYSTEM, "auth.login_failed", "user", user.id, source=source,
-                     detail={"reason": "account temporarily locked"})
+        _failed(session, user.id, "account temporarily locked", source, limit, now)
         return None
     try:
         _hasher.verify(user.password_hash, password)
@@ -119,8 +133,7 @@ def check_password(session: Session, username: str, password: str, *, source: st
         if user.failed_logins >= MAX_FAILED_LOGINS:
             user.locked_until = now + LOCKOUT
             user.failed_logins = 0
-        audit.record(session, SYSTEM, "auth.login_failed", "user", user.id, source=source,
-                     detail={"reason": "wrong password"})
+        _failed(session, user.id, "wrong password", source, limit, now)
         return None
     user.failed_logins = 0
     user.locked_until = None
@@ -128,6 +141,15 @@ def check_password(session: Session, username: str, password: str, *, source: st
         user.password_hash = _hasher.hash(password)
     audit.record(session, actor_for(user), "auth.login", "user", user.id, source=source)
     return user
+
+
+def _failed(session: Session, subject: object, reason: str, source: str | None, limit: SourceLimit,
+            now: datetime) -> None:
+    """Audit a refused sign-in and count it against its source (which may make this the
+    failure that throttles the source: then ``auth.source_throttled`` follows it)."""
+    audit.record(session, SYSTEM, "auth.login_failed", "user", subject, source=source, detail={"reason": reason})
+    if source:
+        sign_in_throttle.record_failure(session, source, KIND_PASSWORD, limit, now)
 
 
 _DUMMY_HASH: list[str] = []
@@ -157,6 +179,40 @@ def create_token(db: Database, username: str, name: str, *, actor: Actor = SYSTE
         session.flush()
         audit.record(session, actor, "token.created", "api_token", row.id, detail={"user": user.username, "name": row.name})
     return token
+
+
+#: longer bearer tokens are not looked up (ours are 46 characters): refused as unknown
+MAX_TOKEN_LENGTH = 256
+
+
+def authenticate_token(db: Database, token: str, *, source: str | None = None, path: str | None = None,
+                       limit: SourceLimit = DEFAULT_LIMIT, now: datetime | None = None) -> Actor | None:
+    """The actor a bearer token speaks for, or None, in one transaction.
+
+    A token that is presented but unknown, revoked or of a disabled user is a failed sign-in:
+    audited (``auth.token_rejected``, with its public prefix only, never the token) and
+    counted against its ``source``. From a source with ``limit`` bad tokens in the window a
+    bad token raises ``Throttled`` instead, unaudited. A good token always works, throttled
+    source or not: checking it is one indexed lookup, and there is no guessing to slow.
+    """
+    now = now or utcnow()
+    with db.transaction() as session:
+        actor = actor_for_token(session, token) if len(token) <= MAX_TOKEN_LENGTH and token.isascii() else None
+        if actor is not None:
+            return actor
+        if source:
+            sign_in_throttle.refuse_if_throttled(session, source, KIND_TOKEN, limit, now)
+        audit.record(session, SYSTEM, "auth.token_rejected", "api_token", token_prefix(token), source=source,
+                     detail={"path": path})
+        if source:
+            sign_in_throttle.record_failure(session, source, KIND_TOKEN, limit, now)
+        return None
+
+
+def token_prefix(token: str) -> str:
+    """The part of a presented token the audit log may keep (its public prefix, made safe)."""
+    safe = "".join(ch for ch in token[:10] if ch.isalnum() or ch in "_-")
+    return safe or "-"
 
 
 def actor_for_token(session: Session, token: str) -> Actor | None:

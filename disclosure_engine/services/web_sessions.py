@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 
@@ -19,6 +19,7 @@ from disclosure_engine.domain.roles import Actor
 from disclosure_engine.persistence.db import Database
 from disclosure_engine.persistence.models import User, WebSession, utcnow
 from disclosure_engine.services import audit
+from disclosure_engine.services.sign_in_throttle import DEFAULT_LIMIT, SourceLimit
 from disclosure_engine.services.users import actor_for, check_password
 
 #: a session ends this long after sign-in, even if in use all along (a working day and a half)
@@ -36,12 +37,14 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def sign_in(db: Database, username: str, password: str, *, source: str | None = None) -> SignedIn | None:
+def sign_in(db: Database, username: str, password: str, *, source: str | None = None,
+            limit: SourceLimit = DEFAULT_LIMIT, now: datetime | None = None) -> SignedIn | None:
     """Check the password and open a session, in one transaction (both audited); None when the
-    sign-in is refused."""
+    sign-in is refused; ``Throttled`` when its source has too many failures to be checked at
+    all (``services.sign_in_throttle``)."""
     token = secrets.token_urlsafe(32)
     with db.transaction() as session:
-        user = check_password(session, username, password, source=source)
+        user = check_password(session, username, password, source=source, limit=limit, now=now)
         if user is None:
             return None
         session.add(WebSession(user_id=user.id, token_hash=_digest(token), created_at=utcnow()))

@@ -52,6 +52,41 @@ def test_revoked_token_is_401(clients, db, tokens):
     assert_error(clients["officer"].get("/api/v1/areas"), 401)
 
 
+
+def test_bad_tokens_from_one_address_are_429_with_retry_after_once_over_the_limit(clients, app, db):
+    from dataclasses import replace
+
+    from disclosure_engine.domain.roles import SYSTEM
+    from disclosure_engine.services import audit
+
+    app.config["SETTINGS"] = replace(app.config["SETTINGS"], sign_in_source_limit=3)
+    anon, bad = clients["anonymous"], {"Authorization": "Bearer de_not-a-real-token"}
+    for _ in range(3):
+        assert_error(anon.get("/api/v1/cases", headers=bad), 401)
+    resp = anon.get("/api/v1/cases", headers=bad)
+    body = assert_error(resp, 429)
+    assert body == {"message": "Too many requests with a bad bearer token from your network. "
+                               "Try again in 15 minutes.", "errors": {}}
+    assert 14 * 60 < int(resp.headers["Retry-After"]) <= 15 * 60
+    assert_error(anon.get("/api/v1/areas", headers=bad), 429)
+    assert len(audit.list_events(db, SYSTEM, action="auth.token_rejected")) == 3, "refused ones are not audited"
+    [throttled] = audit.list_events(db, SYSTEM, action="auth.source_throttled")
+    assert throttled["detail"]["kind"] == "token" and throttled["detail"]["failures"] == 3
+    assert clients["officer"].get("/api/v1/areas").status_code == 200, "a valid token always works"
+    assert_error(anon.get("/api/v1/cases", headers=bad, environ_base={"REMOTE_ADDR": "198.51.100.4"}), 401)
+
+
+def test_the_openapi_document_gives_every_authenticated_operation_a_429_with_retry_after(app):
+    from web.api import openapi_document
+
+    with app.app_context():
+        doc = openapi_document(app)
+    operations = [op for methods in doc["paths"].values() for op in methods.values()
+                  if isinstance(op, dict) and "401" in op.get("responses", {})]
+    assert operations and all(op["responses"]["429"] == {"$ref": "#/components/responses/TOO_MANY_REQUESTS"}
+                              for op in operations)
+    assert "Retry-After" in doc["components"]["responses"]["TOO_MANY_REQUESTS"]["headers"]
+
 # -- areas ----------------------------------------------------------------------------------------
 
 def test_areas_lists_the_42_slugs(officer):

@@ -158,3 +158,53 @@ def test_signing_out_ends_the_session_for_every_copy_of_its_cookie(app, world):
                         .values(created_at=utcnow() - timedelta(hours=13)))
     late = client.get("/tasks")
     assert late.status_code == 302 and "/sign-in" in late.headers["Location"]
+
+
+def _throttling_app(world, **settings):
+    from dataclasses import replace
+
+    from web import create_app
+
+    return create_app(replace(world["settings"], sign_in_source_limit=3, **settings), TESTING=True)
+
+
+def test_a_source_with_too_many_failed_sign_ins_is_answered_429_with_retry_after(world):
+    client = _throttling_app(world).test_client()
+    for username in ("officer.kent", "chair.kent", "nobody.kent"):  # one address, many usernames
+        assert sign_in(client, username, "wrong-password-123").status_code == 422
+    r = sign_in(client, "manager.kent")  # the right password, refused without being checked
+    html = r.get_data(as_text=True)
+    assert r.status_code == 429
+    assert 14 * 60 < int(r.headers["Retry-After"]) <= 15 * 60
+    assert "<title>Error: Sign in" in html and "govuk-error-summary" in html
+    assert "Too many failed sign-in attempts from your network. Try again in 15 minutes." in html
+    assert '<label class="govuk-label govuk-label--s" for="username">Username</label>' in html
+    assert '<label class="govuk-label govuk-label--s" for="password">Password</label>' in html
+    assert ">Sign in</button>" in html and 'value="manager.kent"' in html
+    with client.session_transaction() as s:
+        assert "sid" not in s, "not signed in"
+    with world["db"].transaction() as session:
+        actions = list(session.execute(select(AuditEvent.action).order_by(AuditEvent.seq)).scalars())
+    assert actions.count("auth.login_failed") == 3 and actions.count("auth.source_throttled") == 1
+    assert "auth.login" not in actions
+    assert sign_in(client, "manager.kent").status_code == 429
+    with world["db"].transaction() as session:
+        assert len(list(session.execute(select(AuditEvent.action)).scalars())) == len(actions), \
+            "refused attempts are not audited one by one"
+    other = client.post("/sign-in", environ_base={"REMOTE_ADDR": "198.51.100.4"},
+                        data={"username": "manager.kent", "password": PASSWORD, "csrf_token": csrf_token(client)})
+    assert other.status_code == 302, "another address is not held back"
+
+
+def test_behind_a_trusted_proxy_the_client_address_is_the_source(world):
+    client = _throttling_app(world, trusted_proxy_hops=1).test_client()
+    token = csrf_token(client)
+
+    def attempt(client_address: str, password: str) -> int:
+        return client.post("/sign-in", headers={"X-Forwarded-For": client_address},
+                           data={"username": "officer.kent", "password": password, "csrf_token": token}).status_code
+
+    for _ in range(3):
+        assert attempt("203.0.113.50", "wrong-password-123") == 422
+    assert attempt("203.0.113.50", PASSWORD) == 429
+    assert attempt("203.0.113.51", PASSWORD) == 302, "the proxy's own address is not what is counted"

@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, current_app, render_template_string
 from flask_smorest import Api
+from flask_smorest.utils import prepare_response
 
 from web.api import areas, audit, authoring, cases, decisions, processes, tasks, workflows
 from web.api.errors import ErrorSchema, install_boundary
@@ -29,6 +30,9 @@ The disclosure-engine API for MAPPA Responsible Authorities (CJA 2003 s.327A).
 * What you see and may do follows your roles **and areas**: a case, task or decision in an area
   you do not work in is 404, exactly as if it did not exist.
 * Errors are `{"message": str, "errors": {field: [messages]}}`; nested fields use dotted paths.
+* Bad tokens are counted per client address: after too many within the window (20 in 15
+  minutes by default) a bad token is answered 429 with `Retry-After` (seconds); a good token
+  always works.
 * Lists are pages: `{"items": [...], "total", "limit", "offset"}` (audit: `next_before`).
 * Reads of cases, tasks, processes and decisions, and every change or export, are audit events.
 """
@@ -41,6 +45,18 @@ class DisclosureApi(Api):
 
     def _register_error_handlers(self) -> None:
         install_boundary(self._app)
+
+    def _register_responses(self) -> None:
+        """flask-smorest's response per status, but 429 also documents ``Retry-After``."""
+        super()._register_responses()
+        response = {"description": "The bearer token is not valid and this address has sent too many bad "
+                                   "tokens within the window; try again after Retry-After seconds "
+                                   "(a valid token always works).",
+                    "schema": self.ERROR_SCHEMA,
+                    "headers": {"Retry-After": {"description": "Seconds until this address may try again",
+                                                "schema": {"type": "integer", "minimum": 1}}}}
+        prepare_response(response, self.spec, self.DEFAULT_RESPONSE_CONTENT_TYPE)
+        self.spec.components.response("TOO_MANY_REQUESTS", response, lazy=True)  # replaces the default
 
     def register_blueprint(self, blp: Any, *, parameters: Any = None, **options: Any) -> None:
         """As flask-smorest's, but the OpenAPI tag is the resource name (``blp.tag``)."""

@@ -2,19 +2,19 @@
 
 Authentication only: what the actor may see and do (role and area) is decided by the services.
 A token that is presented but unknown, revoked or belongs to a disabled user is a failed
-sign-in and is audited (``auth.token_rejected``, with the token's public prefix only).
+sign-in and is audited (``auth.token_rejected``, with the token's public prefix only) and
+counted against the client's address: from an address with too many bad tokens in the window
+a bad token is a 429 with Retry-After, unaudited (``services.sign_in_throttle``).
 """
 from __future__ import annotations
 
 from flask import current_app, g, request
 
-from disclosure_engine.domain.roles import SYSTEM, Actor
+from disclosure_engine.domain.roles import Actor
 from disclosure_engine.persistence.db import Database
-from disclosure_engine.services import audit
-from disclosure_engine.services.users import actor_for_token
+from disclosure_engine.services.sign_in_throttle import SourceLimit
+from disclosure_engine.services.users import authenticate_token
 from web.api.errors import Unauthorized
-
-MAX_TOKEN_LENGTH = 256
 
 
 def db() -> Database:
@@ -22,7 +22,8 @@ def db() -> Database:
 
 
 def authenticate() -> None:
-    """``before_request`` of every API blueprint: set ``g.actor`` or raise 401."""
+    """``before_request`` of every API blueprint: set ``g.actor`` or raise 401 (429 for a bad
+    token from an address that has sent too many)."""
     if request.method == "OPTIONS":
         return None
     header = request.headers.get("Authorization", "")
@@ -30,14 +31,9 @@ def authenticate() -> None:
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
         raise Unauthorized("Authentication required: send Authorization: Bearer <token>")
-    actor = None
-    if len(token) <= MAX_TOKEN_LENGTH and token.isascii():
-        with db().transaction() as session:
-            actor = actor_for_token(session, token)
+    actor = authenticate_token(db(), token, source=request.remote_addr, path=request.path,
+                               limit=SourceLimit.from_settings(current_app.config["SETTINGS"]))
     if actor is None:
-        with db().transaction() as session:
-            audit.record(session, SYSTEM, "auth.token_rejected", "api_token", _prefix(token),
-                         source=request.remote_addr, detail={"path": request.path})
         raise Unauthorized("The bearer token is not valid (unknown, revoked, or the account is disabled)")
     g.actor = actor
     return None
@@ -48,8 +44,3 @@ def current_actor() -> Actor:
     if actor is None:  # a view reached without authenticate(): refuse rather than act as nobody
         raise Unauthorized("Authentication required: send Authorization: Bearer <token>")
     return actor
-
-
-def _prefix(token: str) -> str:
-    safe = "".join(ch for ch in token[:10] if ch.isalnum() or ch in "_-")
-    return safe or "-"

@@ -49,7 +49,11 @@ class ApiBlueprint(Blueprint):
         return super().route(rule, parameters=parameters, tags=tags or [self.tag], **options)
 
     def errors(self, *statuses: int) -> Any:
-        """Document error responses (all share the ErrorSchema shape)."""
+        """Document error responses (all share the ErrorSchema shape). An operation that can
+        answer 401 can also answer 429: a bad token from an address that sent too many."""
+        if 401 in statuses and 429 not in statuses:
+            statuses = (*statuses, 429)
+
         def decorator(func: Any) -> Any:
             for status in statuses:
                 func = self.alt_response(status, response=HTTPStatus(status).name)(func)

@@ -100,7 +100,9 @@ def handle_disclosure_error(exc: DisclosureError) -> Response:
         # names the BPMN element)
         current_app.logger.error("%s %s failed: %s", request.method, request.path, exc, exc_info=exc)
         return error_response(500)
-    return error_response(status, exc.message, getattr(exc, "errors", None))
+    retry_after = getattr(exc, "retry_after", None)  # Throttled: when the client may try again
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+    return error_response(status, exc.message, getattr(exc, "errors", None), headers)
 
 
 def handle_http_exception(exc: HTTPException) -> Response:

@@ -23,7 +23,7 @@ from flask import (
     url_for,
 )
 
-from disclosure_engine.domain.errors import Forbidden
+from disclosure_engine.domain.errors import Forbidden, Throttled
 from disclosure_engine.domain.roles import (
     AUDIT_ROLES,
     CASE_ROLES,
@@ -33,6 +33,7 @@ from disclosure_engine.domain.roles import (
     Role,
 )
 from disclosure_engine.services import web_sessions
+from disclosure_engine.services.sign_in_throttle import SourceLimit
 
 bp = Blueprint("auth", __name__)
 
@@ -110,7 +111,11 @@ def sign_in() -> Any:
         if not password:
             errors["password"] = "Enter your password"
         if not errors:
-            signed_in = web_sessions.sign_in(db(), username, password, source=request.remote_addr)
+            try:
+                signed_in = web_sessions.sign_in(db(), username, password, source=request.remote_addr,
+                                                 limit=SourceLimit.from_settings(current_app.config["SETTINGS"]))
+            except Throttled as exc:
+                return throttled(exc, username)
             if signed_in is None:
                 errors["username"] = ("Enter a correct username and password. After 5 failed attempts "
                                       "the account is locked for 15 minutes")
@@ -124,6 +129,13 @@ def sign_in() -> Any:
     if current_actor() is not None:
         return redirect(home_for(g.actor))
     return render_template("sign_in.html", errors=errors, username=username)
+
+
+def throttled(exc: Throttled, username: str) -> Any:
+    """429 for a source with too many failed sign-ins: the page says when to try again (no
+    field is wrong, so the summary links to none) and ``Retry-After`` says it to machines."""
+    return (render_template("sign_in.html", errors={}, error_list=[{"text": exc.message}], username=username),
+            429, {"Retry-After": str(exc.retry_after)})
 
 
 @bp.post("/sign-out")

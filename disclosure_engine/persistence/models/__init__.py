@@ -13,6 +13,7 @@ from .escalation import (
                          Notification,
 )
 from .people import ApiToken, Area, User, UserArea, UserRole, WebSession
+from .sign_in import KIND_PASSWORD, KIND_TOKEN, SignInFailure
 from .workflows import DefinitionFile, HumanTask, ProcessDefinition, ProcessInstance
 
 __all__ = [
@@ -21,4 +22,5 @@ __all__ = [
     "Decision", "DefinitionFile", "EscalationStep", "LEVEL_ESCALATED", "LEVEL_NAMES", "LEVEL_OVERDUE",
     "LEVEL_REMINDED", "Notification", "HumanTask", "JSONType", "ProcessDefinition", "ProcessInstance",
     "UTCDateTime", "User", "UserArea", "UserRole", "WebSession", "utcnow",
+    "KIND_PASSWORD", "KIND_TOKEN", "SignInFailure",
 ]

@@ -68,3 +68,24 @@ def test_supported_database_urls_load(tmp_path, url):
 @pytest.mark.parametrize("url", ["redis://r:6379/0", "rediss://u:p@r:6380/1", "unix:///tmp/redis.sock?db=0"])
 def test_supported_redis_urls_load(tmp_path, url):
     assert load_settings({"DISCLOSURE_INSTANCE_DIR": str(tmp_path), "REDIS_URL": url}).redis_url == url
+
+
+def test_sign_in_throttle_settings_default_and_load(tmp_path):
+    s = load_settings({"DISCLOSURE_INSTANCE_DIR": str(tmp_path)})
+    assert (s.sign_in_source_limit, s.sign_in_source_window_minutes) == (20, 15)
+    s = load_settings({"DISCLOSURE_INSTANCE_DIR": str(tmp_path), "SIGN_IN_SOURCE_LIMIT": "50",
+                       "SIGN_IN_SOURCE_WINDOW_MINUTES": "60"})
+    assert (s.sign_in_source_limit, s.sign_in_source_window_minutes) == (50, 60)
+
+
+@pytest.mark.parametrize("name, raw, needle", [
+    ("SIGN_IN_SOURCE_LIMIT", "many", "SIGN_IN_SOURCE_LIMIT must be an integer, got 'many'"),
+    ("SIGN_IN_SOURCE_LIMIT", "0", "SIGN_IN_SOURCE_LIMIT must be positive, got 0"),
+    ("SIGN_IN_SOURCE_LIMIT", "1001", "SIGN_IN_SOURCE_LIMIT must be at most 1000, got 1001"),
+    ("SIGN_IN_SOURCE_WINDOW_MINUTES", "-5", "SIGN_IN_SOURCE_WINDOW_MINUTES must be positive, got -5"),
+    ("SIGN_IN_SOURCE_WINDOW_MINUTES", "1.5", "SIGN_IN_SOURCE_WINDOW_MINUTES must be an integer"),
+    ("SIGN_IN_SOURCE_WINDOW_MINUTES", "1441", "SIGN_IN_SOURCE_WINDOW_MINUTES must be at most 1440"),
+])
+def test_bad_sign_in_throttle_settings_are_refused_at_start(tmp_path, name, raw, needle):
+    with pytest.raises(BadInput, match=needle):
+        load_settings({"DISCLOSURE_INSTANCE_DIR": str(tmp_path), name: raw})

@@ -1,6 +1,6 @@
-"""Migrations 0008 (hand-offs) and 0009 (Schedule 34A questions) upgrade an existing database
-and downgrade cleanly, on SQLite and, with DATABASE_URL set, on PostgreSQL (a database of its
-own, not the suite's)."""
+"""Migrations 0008 (hand-offs), 0009 (Schedule 34A questions) and 0010 (sign-in throttle)
+upgrade an existing database and downgrade cleanly, on SQLite and, with DATABASE_URL set, on
+PostgreSQL (a database of its own, not the suite's)."""
 from __future__ import annotations
 
 import os
@@ -64,7 +64,7 @@ def test_0008_upgrades_an_existing_database_and_downgrades(fresh_url):
     _seed_one_instance(fresh_url)
     assert "handoff_pending" not in _instance_columns(fresh_url)
 
-    upgrade(fresh_url, "0008")
+    upgrade(fresh_url, "0008")  # not head: later migrations must not break this test
     assert current_revision(fresh_url) == "0008"
     cols = _instance_columns(fresh_url)
     assert cols["handoff_pending"]["nullable"] is False
@@ -165,3 +165,25 @@ def test_0009_keeps_the_schedule_34a_questions_of_existing_cases(fresh_url):
     command.downgrade(alembic_config(fresh_url), "0008")
     upgrade(fresh_url, "0009")
     assert current_revision(fresh_url) == "0009"
+
+
+def test_0010_adds_the_sign_in_failure_table_and_downgrades(fresh_url):
+    upgrade(fresh_url, "0009")
+    upgrade(fresh_url, "0010")
+    engine = create_engine(fresh_url)
+    try:
+        insp = inspect(engine)
+        assert {c["name"] for c in insp.get_columns("sign_in_failure")} == {"id", "source", "kind", "attempted_at"}
+        indexes = {i["name"]: i["column_names"] for i in insp.get_indexes("sign_in_failure")}
+        assert indexes == {"ix_sign_in_failure_source_kind_attempted_at": ["source", "kind", "attempted_at"],
+                           "ix_sign_in_failure_attempted_at": ["attempted_at"]}
+    finally:
+        engine.dispose()
+    command.downgrade(alembic_config(fresh_url), "0009")
+    engine = create_engine(fresh_url)
+    try:
+        assert "sign_in_failure" not in inspect(engine).get_table_names()
+    finally:
+        engine.dispose()
+    upgrade(fresh_url, "0010")
+    assert current_revision(fresh_url) == "0010"

@@ -16,6 +16,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from disclosure_engine.config import Settings, load_settings
 from disclosure_engine.persistence.db import Database
+from web import text_guard
 
 
 def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
@@ -29,6 +30,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     configure(app, settings, overrides)
     register_extensions(app, settings)
     register_health(app)
+    text_guard.init_app(app)  # before every blueprint's hooks: no NUL reaches a view
     register_blueprints(app)
     return app
 

@@ -208,3 +208,12 @@ def test_behind_a_trusted_proxy_the_client_address_is_the_source(world):
         assert attempt("203.0.113.50", "wrong-password-123") == 422
     assert attempt("203.0.113.50", PASSWORD) == 429
     assert attempt("203.0.113.51", PASSWORD) == 302, "the proxy's own address is not what is counted"
+
+
+def test_a_nul_in_a_form_field_is_a_400_page_not_a_database_error(client, world):
+    from tests.web.conftest import csrf_token
+
+    token = csrf_token(client)
+    response = client.post("/sign-in", data={"username": "officer\x00.kent", "password": "x", "csrf_token": token})
+    assert response.status_code == 400
+    assert "Traceback" not in response.get_data(as_text=True)

@@ -253,3 +253,20 @@ def test_the_tests_page_shows_who_was_identified_and_refuses_yes_without_them(ma
     body = _html(refused)
     assert "Test (a) is about a particular child" in body and "Test (b) is about disclosure to a particular person" in body
     assert "None recorded" in body
+
+
+def test_an_urgent_disclosure_in_progress_is_flagged_on_the_cases_other_work(make_case, signed_in, world):
+    """The urgent route comes first: while one runs, the case's other open tasks say so."""
+    from disclosure_engine.domain.roles import SYSTEM
+    from disclosure_engine.services import processes
+
+    case = make_case("kent")
+    task = open_task(world["db"], case["processes"][0]["id"])
+    c = signed_in("officer.kent")
+    assert "An urgent disclosure is in progress" not in _html(c.get(f"/tasks/{task.id}"))
+    urgent = processes.start_process(world["db"], SYSTEM, case["id"], "urgent_disclosure")
+    page = _html(c.get(f"/tasks/{task.id}"))
+    assert "An urgent disclosure is in progress" in page and f"#process-{urgent['id']}" in page
+    assert "An urgent disclosure is in progress" in _html(c.get(f"/cases/{case['id']}"))
+    urgent_task = open_task(world["db"], urgent["id"])
+    assert "An urgent disclosure is in progress" not in _html(c.get(f"/tasks/{urgent_task.id}"))

@@ -8,6 +8,8 @@ is checked first: the API answers 400 in its error shape naming the fields, a pa
 """
 from __future__ import annotations
 
+import json
+from urllib.parse import parse_qsl
 from typing import Any
 
 from flask import Flask, abort, jsonify, request
@@ -22,10 +24,20 @@ def init_app(app: Flask) -> None:
 
 def _refuse_nul() -> Any:
     fields = [f"query.{k}" for k, values in request.args.lists() if NUL in k or any(NUL in v for v in values)]
-    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+    if request.mimetype == "application/x-www-form-urlencoded":
+        # read from the kept raw body, not request.form: parsing the form would use up the body
+        # that an API view reads (and refuses: it wants JSON)
+        pairs = parse_qsl(request.get_data(cache=True).decode("utf-8", "replace"), keep_blank_values=True)
+        fields += sorted({k for k, v in pairs if NUL in k or NUL in v})
+    elif request.mimetype == "multipart/form-data":  # parsed once; views read the same parse
         fields += [k for k, values in request.form.lists() if NUL in k or any(NUL in v for v in values)]
     if request.is_json:
-        body = request.get_json(silent=True)
+        # parsed here on its own: get_json(silent=True) would cache "no body" for a malformed
+        # one, and the view must still answer that with its own 400
+        try:
+            body = json.loads(request.get_data(cache=True))
+        except ValueError:
+            body = None
         fields += list(_nul_paths(body, ""))
     if NUL in request.path:
         fields.append("path")

@@ -11,6 +11,12 @@ Policy teams write it on the end event (docs/workflows.md, "Hand-offs")::
       </bpmn:extensionElements>
     </bpmn:endEvent>
 
+``start_process_when`` (optional) is a safe expression over the ending process's data, e.g.
+``s327a_handoff == True``: the hand-off happens only when it is true at the end.
+``start_unless_running`` = ``true`` (optional): nothing starts while the case already has a
+running instance of that workflow (a CSODS application about an offender whose s.327A
+consideration is under way adds to it rather than starting a second one).
+
 ``start_process`` is the workflow key to start; ``start_data`` names the start fields to pass
 (default ``decision_id, legal_basis``): ``decision_id`` is the ending process's current decision,
 ``legal_basis`` that decision's legal basis (else the process's own ``legal_basis``), any other
@@ -42,7 +48,11 @@ from disclosure_engine.engine.xml_safety import parse_xml
 
 START_PROCESS = "start_process"
 START_DATA = "start_data"
-HANDOFF_PROPERTIES = (START_PROCESS, START_DATA)
+#: a safe expression over the ending process's data: hand off only when it holds
+START_WHEN = "start_process_when"
+#: "true": no hand-off while the case already has a running instance of the workflow
+START_UNLESS_RUNNING = "start_unless_running"
+HANDOFF_PROPERTIES = (START_PROCESS, START_DATA, START_WHEN, START_UNLESS_RUNNING)
 #: on a ``bpmn:process``: the outcomes a ``decision_id`` start field's decision may have
 DECISION_OUTCOME = "decision_outcome"
 DEFAULT_START_DATA = ("decision_id", "legal_basis")
@@ -63,6 +73,21 @@ class Handoff:
 
     workflow: str
     fields: tuple[str, ...] = DEFAULT_START_DATA
+    when: str | None = None
+    unless_running: bool = False
+
+    def applies(self, data: Mapping[str, Any]) -> bool:
+        """Whether the ending process's ``data`` asks for this hand-off (``start_process_when``).
+        A condition that cannot be evaluated on the data (a name it reads is missing) is false:
+        the lint checks the expression, the data decides."""
+        if not self.when:
+            return True
+        from disclosure_engine.engine import safe_eval
+
+        try:
+            return bool(safe_eval.evaluate(self.when, dict(data)))
+        except Exception:  # noqa: BLE001 - any refusal of the evaluator means "no hand-off"
+            return False
 
 
 def field_names(value: str | None) -> tuple[list[str], list[str]]:
@@ -77,11 +102,13 @@ def from_properties(props: Mapping[str, Any]) -> Handoff | None:
     key = str(props.get(START_PROCESS) or "").strip()
     if not key:
         return None
+    when = str(props.get(START_WHEN) or "").strip() or None
+    unless = str(props.get(START_UNLESS_RUNNING) or "").strip().lower() == "true"
     raw = props.get(START_DATA)
     if raw is None or not str(raw).strip():
-        return Handoff(key)
+        return Handoff(key, when=when, unless_running=unless)
     good, _bad = field_names(str(raw))
-    return Handoff(key, tuple(good))
+    return Handoff(key, tuple(good), when=when, unless_running=unless)
 
 
 def spec_handoff(process_spec: Any, end_event: str | None) -> Handoff | None:
@@ -187,10 +214,31 @@ def handoff_problems(path: str, root: etree._Element, *, shipped: bool = False) 
         elif shipped and key not in SHIPPED_KEYS:
             yield Problem(path, line, ident, f"{START_PROCESS} {key!r} is not a shipped workflow "
                                              f"({', '.join(SHIPPED_KEYS)})")
+        when = props.get(START_WHEN)
+        if when is not None:
+            problem = _condition_problem(when)
+            if problem:
+                yield Problem(path, line, ident, f"{START_WHEN} {when!r} {problem}")
+        unless = props.get(START_UNLESS_RUNNING)
+        if unless is not None and unless.lower() not in ("true", "false"):
+            yield Problem(path, line, ident, f"{START_UNLESS_RUNNING} {unless!r} must be true or false")
         _good, bad = field_names(props.get(START_DATA))
         if bad:
             yield Problem(path, line, ident, f"{START_DATA} names {', '.join(repr(b) for b in bad)}: start "
                                              "fields are lower-case letters, digits and '_'")
+
+
+def _condition_problem(text: str) -> str | None:
+    """Why a ``start_process_when`` cannot be used, or None: it must be a safe expression."""
+    from disclosure_engine.engine import safe_eval
+
+    if not text.strip():
+        return "is empty: leave the property out to hand off at every end here"
+    try:
+        safe_eval.parse_checked(text, "eval")
+    except Exception as exc:  # noqa: BLE001 - the evaluator's refusal, in its own words
+        return f"is not a safe expression: {exc}"
+    return None
 
 
 def handoff_targets(bundle: WorkflowBundle) -> list[tuple[str, int, str, str]]:

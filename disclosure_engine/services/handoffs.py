@@ -35,7 +35,7 @@ from disclosure_engine.domain.roles import SYSTEM
 from disclosure_engine.engine import runtime
 from disclosure_engine.engine.handoff import FROM_DECISION, Handoff, end_event_handoff
 from disclosure_engine.persistence.db import Database
-from disclosure_engine.persistence.models import Case, Decision, ProcessInstance, utcnow
+from disclosure_engine.persistence.models import Case, Decision, ProcessDefinition, ProcessInstance, utcnow
 from disclosure_engine.services import audit
 from disclosure_engine.services.processes import start_in_session
 from disclosure_engine.services.workflows import compiled
@@ -99,6 +99,19 @@ def _hand_off_locked(session: Session, instance_id: int, now: datetime) -> int |
                     origin.id, origin.end_event)
         origin.handoff_pending = False
         return None
+    if handoff.unless_running:
+        running = session.execute(
+            select(ProcessInstance.id).join(ProcessInstance.definition)
+            .where(ProcessInstance.case_id == case.id, ProcessInstance.status == "waiting",
+                   ProcessDefinition.key == handoff.workflow).limit(1)).scalar()
+        if running is not None:  # start_unless_running: the running one carries on
+            origin.handoff_pending = False
+            origin.updated_at = now
+            audit.record(session, SYSTEM, "process.handoff_not_needed", "process", origin.id,
+                         area=case.area.slug, now=now,
+                         detail={"case_id": case.id, "end_event": origin.end_event, "workflow": handoff.workflow,
+                                 "running_process": running})
+            return None
     data = start_fields(session, origin, wf, handoff)
     follow_on = start_in_session(session, SYSTEM, case, handoff.workflow, trigger="handoff", now=now, data=data,
                                  started_from=origin)

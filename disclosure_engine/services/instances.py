@@ -83,7 +83,8 @@ def state_changes(instance: Any, wf: Any, now: datetime, *, state_as_text: bool 
         changes.update(completed_at=now, end_event=end_event)
         # an end event with start_process: the sweep starts the follow-on (services.handoffs);
         # only a flag here, so the step that completes the instance stays as cheap as it was
-        if end_event_handoff(wf, end_event) is not None:
+        handoff = end_event_handoff(wf, end_event)
+        if handoff is not None and handoff.applies(runtime.end_data(wf) if handoff.when else {}):
             changes["handoff_pending"] = True
     return changes
 

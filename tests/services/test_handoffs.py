@@ -404,3 +404,53 @@ def test_the_deliverys_records_carry_the_decision_they_deliver(db, staff):
     assert all(r["decision_id"] == decision_id for r in records), records
     consideration_record = decisions.get_decision(db, staff["manager"], decision_id)
     assert consideration_record.get("decision_id") is None, "only a delivery's records name another decision"
+
+
+CSODS_MANAGED = "right to know, managed offender, non-disclosure letter with s.327A hand-off"
+CSODS_NOT_MANAGED = "presumption applies, other safeguarding action with rebuttal reasons"
+
+
+def _csods(db, staff, reference: str, route: str = "right_to_know") -> tuple[int, int]:
+    """A case that is not itself a child sex offender's (no consideration starts with it) and a
+    Sarah's Law application about the person."""
+    case = cases.create_case(db, staff["officer"], case_payload(reference, cso=False))
+    started = processes.start_process(db, staff["officer"], case["id"], "csods_application",
+                                      data={"scheme_route": route, "application_reference": "RTK-1"})
+    return case["id"], started["id"]
+
+
+def _waiting(db, case_id: int, key: str) -> list[ProcessInstance]:
+    with db.transaction() as session:
+        return [p for p in session.execute(select(ProcessInstance).where(
+            ProcessInstance.case_id == case_id, ProcessInstance.status == "waiting")).scalars()
+            if p.definition.key == key]
+
+
+def test_a_csods_application_about_a_managed_offender_starts_the_s327a_consideration(db, staff):
+    case_id, application = _csods(db, staff, "KNT-2026-000301")
+    replay_path(db, staff, application, "csods_application", CSODS_MANAGED)
+    assert handoffs.sweep_handoffs(db).started == 1
+    (consideration,) = _follow_ons(db, application)
+    assert consideration.case_id == case_id and consideration.definition.key == "s327a_consideration"
+    assert _start_data(db, consideration)["application_reference"] == "RTK-1"
+    assert _start_data(db, consideration)["trigger"] == "handoff"
+
+
+def test_no_hand_off_when_the_offender_is_not_managed_or_a_consideration_is_running(db, staff):
+    _case_id, application = _csods(db, staff, "KNT-2026-000302", "right_to_ask")
+    replay_path(db, staff, application, "csods_application", CSODS_NOT_MANAGED)
+    with db.transaction() as session:
+        assert session.get(ProcessInstance, application).handoff_pending is False  # the condition is false
+    assert handoffs.sweep_handoffs(db).pending == 0
+
+    case_id, running = new_consideration(db, staff, reference="KNT-2026-000303")
+    application = processes.start_process(db, staff["officer"], case_id, "csods_application",
+                                          data={"scheme_route": "right_to_know"})["id"]
+    replay_path(db, staff, application, "csods_application", CSODS_MANAGED)
+    report = handoffs.sweep_handoffs(db)
+    assert (report.pending, report.started, report.failed) == (1, 0, [])
+    assert [p.id for p in _waiting(db, case_id, "s327a_consideration")] == [running]
+    (event,) = audit.list_events(db, SYSTEM, action="process.handoff_not_needed", limit=10)
+    assert event["detail"]["running_process"] == running
+    with db.transaction() as session:
+        assert session.get(ProcessInstance, application).handoff_pending is False

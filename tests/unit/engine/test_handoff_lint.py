@@ -75,6 +75,11 @@ def test_start_data_defaults_to_the_decision_and_its_legal_basis():
     ({"end": _props(start_process="disclosure_delivery", start_data="decision_id, Case-Ref")}, "end_done",
      "start_data names 'Case-Ref'"),
     ({"process": _props(decision_outcome="maybe")}, "ending", "decision_outcome 'maybe' is not one or more of"),
+    ({"end": _props(start_process="disclosure_delivery", start_process_when="__import__('os')")}, "end_done",
+     "start_process_when \"__import__('os')\" is not a safe expression"),
+    ({"end": _props(start_process="disclosure_delivery", start_unless_running="yes")}, "end_done",
+     "start_unless_running 'yes' must be true or false"),
+    ({"end": _props(start_process_when="flag == True")}, "end_done", "without start_process"),
     ({"end": _props(decision_outcome="disclose")}, "end_done", "decision_outcome is read only on a bpmn:process"),
 ])
 def test_misplaced_or_malformed_hand_offs_are_refused(where, element, expected):
@@ -95,9 +100,16 @@ def test_the_shipped_decision_to_disclose_hands_off_to_delivery():
     s327a = runtime.compile_bundle(bundle_from_path(WORKFLOWS / "s327a_consideration.bpmn"))
     assert spec_handoff(s327a.spec, "end_disclose") == Handoff("disclosure_delivery", ("decision_id", "legal_basis"))
     assert spec_handoff(s327a.spec, "end_no_disclosure") is None
-    for key in ("csods_application", "urgent_disclosure", "disclosure_delivery"):
+    for key in ("urgent_disclosure", "disclosure_delivery"):
         spec = runtime.compile_bundle(bundle_from_path(WORKFLOWS / f"{key}.bpmn")).spec
         assert [n for n in spec.task_specs if spec_handoff(spec, n)] == [], key
+    # a Sarah's Law outcome about a MAPPA-managed offender: the s.327A duty applies too
+    csods = runtime.compile_bundle(bundle_from_path(WORKFLOWS / "csods_application.bpmn")).spec
+    assert sorted(n for n in csods.task_specs if spec_handoff(csods, n)) == [
+        "end_disclosed", "end_non_disclosure", "end_other_action"]
+    assert spec_handoff(csods, "end_non_disclosure") == Handoff(
+        "s327a_consideration", ("application_reference",), when="s327a_handoff == True", unless_running=True)
+    assert spec_handoff(csods, "end_immediate_risk") is None
     assert decision_outcomes(bundle_from_path(WORKFLOWS / "disclosure_delivery.bpmn")) == ("disclose",)
     assert decision_outcomes(bundle_from_path(WORKFLOWS / "s327a_consideration.bpmn")) == ()
 
@@ -112,3 +124,15 @@ def test_a_broken_hand_off_in_a_shipped_file_names_the_line(tmp_path):
     line = next(n for n, text in enumerate(path.read_text().splitlines(), 1) if 'id="end_disclose"' in text)
     assert (problem.path, problem.line, problem.element_id) == (str(path), line, "end_disclose")
     assert "is not a workflow key" in problem.message
+
+
+def test_a_hand_off_condition_is_read_and_decides_on_the_end_data():
+    from disclosure_engine.engine.handoff import from_properties
+
+    handoff = from_properties({"start_process": "s327a_consideration", "start_process_when": "s327a_handoff == True",
+                               "start_unless_running": "true"})
+    assert handoff is not None and handoff.unless_running is True
+    assert handoff.applies({"s327a_handoff": True}) is True
+    assert handoff.applies({"s327a_handoff": False}) is False
+    assert handoff.applies({}) is False  # a name the condition reads is missing: no hand-off
+    assert from_properties({"start_process": "disclosure_delivery"}).applies({}) is True

@@ -31,7 +31,7 @@ CASE_FIELDS = frozenset({"reference", "area", "category", "level", "lead_agency"
                          "convictions"})
 CONVICTION_FIELDS = frozenset({"statute", "section", "date", "disposal", "victim_age",
                                "jurisdiction", "equivalence_opinion", "inchoate",
-                               "condition_met"})
+                               "condition_met", "statute_confirmed"})
 OPINION_FIELDS = frozenset({"equivalent_statute", "equivalent_section", "reasons", "by"})
 #: fields the API adds to a case in responses; named so the error can say why they are refused
 READ_ONLY_FIELDS = frozenset({"id", "child_sex_offender", "schedule_34a_matches", "processes"})
@@ -85,6 +85,8 @@ class ConvictionInput:
     equivalence_opinion: EquivalenceOpinion | None = None
     inchoate: str | None = None
     condition_met: bool | None = None
+    #: a person confirmed the statute is right as recorded (a ``check_statute`` question)
+    statute_confirmed: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -301,6 +303,9 @@ def _conviction(raw: object, prefix: str, err: _Errors, today: date) -> Convicti
     condition_met = raw.get("condition_met")
     if condition_met is not None and not isinstance(condition_met, bool):
         err.add(f"{prefix}.condition_met", "condition_met must be true or false")
+    statute_confirmed = raw.get("statute_confirmed")
+    if statute_confirmed is not None and not isinstance(statute_confirmed, bool):
+        err.add(f"{prefix}.statute_confirmed", "statute_confirmed must be true or false")
 
     opinion = _opinion(raw.get("equivalence_opinion"), f"{prefix}.equivalence_opinion", err)
 
@@ -309,7 +314,8 @@ def _conviction(raw: object, prefix: str, err: _Errors, today: date) -> Convicti
     return ConvictionInput(statute=statute or "", section=section or "", date=when,  # type: ignore[arg-type]
                            disposal=str(disposal), victim_age=victim_age,  # type: ignore[arg-type]
                            jurisdiction=str(jurisdiction), equivalence_opinion=opinion,
-                           inchoate=inchoate, condition_met=condition_met)  # type: ignore[arg-type]
+                           inchoate=inchoate, condition_met=condition_met,  # type: ignore[arg-type]
+                           statute_confirmed=statute_confirmed)  # type: ignore[arg-type]
 
 
 def _conviction_date(raw: object, key: str, err: _Errors, today: date) -> date | None:
@@ -393,6 +399,8 @@ def conviction_to_dict(conviction: ConvictionInput) -> dict[str, Any]:
         out["inchoate"] = conviction.inchoate
     if conviction.condition_met is not None:
         out["condition_met"] = conviction.condition_met
+    if conviction.statute_confirmed is not None:
+        out["statute_confirmed"] = conviction.statute_confirmed
     if conviction.equivalence_opinion is not None:
         op = conviction.equivalence_opinion
         out["equivalence_opinion"] = {"equivalent_statute": op.equivalent_statute,

@@ -22,6 +22,7 @@ from typing import Any
 
 from disclosure_engine.domain.cases import DISPOSALS, ENGLAND_WALES, ConvictionInput
 from disclosure_engine.domain.errors import NotFound
+from disclosure_engine.domain.statute_check import near_statute
 
 DATA_DIR = Path(__file__).with_name("data")
 CHILD_AGE = 18  # s.327B(2): child means a person under 18
@@ -197,6 +198,11 @@ def match_convictions(convictions: Sequence[ConvictionInput], *,
             pending.append(index)
             continue
         statute, section = target
+        if conviction.equivalence_opinion is None:  # recorded as an England and Wales offence
+            slip = _slip(index, conviction, schedule)
+            if slip is not None:
+                notes.append(slip)
+                continue
         for paragraph in schedule.lookup(statute, section):
             found = _match_paragraph(index, conviction, paragraph, section)
             if isinstance(found, str):
@@ -208,6 +214,29 @@ def match_convictions(convictions: Sequence[ConvictionInput], *,
     return ScheduleMatchResult(child_sex_offender=bool(matches), matches=matches,
                                needs_equivalence_opinion=pending,
                                schedule_version=schedule.version, notes=notes)
+
+
+def _slip(index: int, conviction: ConvictionInput, schedule: Schedule) -> dict[str, Any] | None:
+    """A ``check_statute`` or ``check_section`` question when the citation looks mistyped
+    (``domain.statute_check``), or None."""
+    listed = {normalise_statute(p.statute): p.statute for p in schedule.paragraphs}
+    key = normalise_statute(conviction.statute)
+    if key in listed:
+        if normalise_section(conviction.section) is None:
+            return _note(index, None, "check_section",
+                         f"Section {conviction.section!r} of the {listed[key]} cannot be read as a section "
+                         f"number: record the number, for example 9")
+        return None
+    if conviction.statute_confirmed:
+        return None
+    near = near_statute(key, listed)
+    if near is None:
+        return None
+    note = _note(index, None, "check_statute",
+                 f"{conviction.statute!r} is not a statute Schedule 34A lists, but the {near} is: correct "
+                 f"the statute if that is what was meant, or confirm it is right as recorded")
+    note["suggestion"] = near
+    return note
 
 
 def _target(conviction: ConvictionInput, schedule: Schedule) -> tuple[str, str] | None:

@@ -251,18 +251,22 @@ def _shift_new_timers(wf: BpmnWorkflow, before: set[UUID], offset: timedelta) ->
         shift_timers(wf, offset, skip=before)
 
 
-def shift_timers(wf: BpmnWorkflow, offset: timedelta, *, skip: set[UUID] | frozenset[UUID] = frozenset()) -> None:
+def shift_timers(wf: BpmnWorkflow, offset: timedelta, *, skip: set[UUID] | frozenset[UUID] = frozenset(),
+                 dates: bool = False) -> None:
     """Move every waiting duration and cycle timer by ``offset`` (either sign), as if it had
-    started ``offset`` later. Dates (``timeDate``) are absolute and stay: a review date does not
-    move because the work around it is older. Demo data uses a negative offset to age a process
-    together with its task rows, so a sweep fires what would have fallen due by now.
+    started ``offset`` later. Dates (``timeDate``) are absolute and stay, unless ``dates``: a
+    review date does not move because the work around it is older, but a window that runs from
+    a date recorded in the process (the representations request) does, when demo data ages the
+    whole process. Demo data uses a negative offset to age a process together with its task
+    rows, so a sweep fires what would have fallen due by now.
     """
     for task in _timer_tasks(wf):
         if task.id in skip:
             continue
         value = task._get_internal_data("event_value")
         for timer in _timer_defs(task):
-            if isinstance(timer, DurationTimerEventDefinition) and isinstance(value, str):
+            if isinstance(timer, (DurationTimerEventDefinition, TimeDateEventDefinition) if dates
+                          else DurationTimerEventDefinition) and isinstance(value, str):
                 shifted = TimerEventDefinition.get_datetime(value) + offset
                 task._set_internal_data(event_value=shifted.isoformat())
             elif isinstance(timer, CycleTimerEventDefinition) and isinstance(value, dict):

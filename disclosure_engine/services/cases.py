@@ -81,7 +81,8 @@ def new_conviction(position: int, c: Any) -> Conviction:
                    "reasons": o.reasons, "by": o.by}
     return Conviction(position=position, statute=c.statute, section=c.section, date=c.date,
                       disposal=c.disposal, victim_age=c.victim_age, jurisdiction=c.jurisdiction,
-                      inchoate=c.inchoate, equivalence_opinion=opinion, condition_met=c.condition_met)
+                      inchoate=c.inchoate, equivalence_opinion=opinion, condition_met=c.condition_met,
+                      statute_confirmed=c.statute_confirmed)
 
 
 def get_case(db: Database, actor: Actor, case_id: int, *, justification: str | None = None) -> dict[str, Any]:

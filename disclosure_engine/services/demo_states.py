@@ -114,7 +114,8 @@ def _age(db: Database, rng: random.Random, after_instance: int, lapsed: set[int]
             instance = lock_instance(session, instance_id)
             spec = compiled(instance.definition)
             wf = runtime.load_state(spec, instance.state)
-            runtime.shift_timers(wf, -shifts[instance_id])
+            # a lapsed window runs from the request's date (a timeDate): age it with the rest
+            runtime.shift_timers(wf, -shifts[instance_id], dates=instance_id in lapsed)
             persist(session, instance, wf, spec, now)
 
 

@@ -52,6 +52,8 @@ def conviction_view(c: Any) -> dict[str, Any]:
         out["equivalence_opinion"] = c.equivalence_opinion
     if c.condition_met is not None:
         out["condition_met"] = c.condition_met
+    if c.statute_confirmed is not None:
+        out["statute_confirmed"] = c.statute_confirmed
     return out
 
 

@@ -203,7 +203,8 @@ def _hostile() -> dict[str, tuple[dict[str, bytes], str]]:
                                         '<bpmn:script>import os\nos.system("id")</bpmn:script></bpmn:scriptTask>'
                                         '<bpmn:userTask id="chair_signoff"'), "import"),
         "dunder class": (_bpmn_edit('chair_outcome == "returned"', "().__class__.__bases__[0] == 1"), "__class__"),
-        "unquoted timer": (_bpmn_edit('>"P28D"<', ">P28D<"), "must be a quoted string"),
+        "unquoted timer": (_bpmn_edit('>(parse_date(representations_requested_on) + timedelta(days=28)).isoformat() + '
+                                      '"T23:59:59+00:00"<', ">P28D<"), "must be a quoted string"),
         "missing form": (no_form, "chair_signoff.schema.json"),
         "unknown role": (_bpmn_edit('name="candidate_role" value="chair"', 'name="candidate_role" value="wizard"'), "wizard"),
         "oversize": (oversize, "larger than"),

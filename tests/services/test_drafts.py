@@ -47,7 +47,9 @@ def test_a_draft_that_breaks_a_path_test_cannot_deploy(db, settings, policy):
     draft = drafts.create_draft(db, policy, "s327a_consideration")
     files = drafts.get_draft(db, policy, draft["id"])["content"]
     bpmn = "s327a_consideration.bpmn"
-    files[bpmn] = files[bpmn].replace('"P28D"', '"P7D"')  # the lapse path advances 27 days first
+    shorter = files[bpmn].replace("timedelta(days=28)", "timedelta(days=7)")  # the lapse path waits 27 days
+    assert shorter != files[bpmn]
+    files[bpmn] = shorter
     drafts.save_draft(db, policy, draft["id"], files)
     report = drafts.validate_draft(db, policy, draft["id"], settings)
     assert not report["ok"] and any(not p["ok"] for p in report["paths"])

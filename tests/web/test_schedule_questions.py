@@ -90,3 +90,36 @@ def test_only_roles_that_may_change_a_case_get_the_form(world, signed_in):
     no_csrf = officer.post(f"/cases/{case['id']}/convictions/0", data={"victim_age": "15", "reason": WHY})
     assert no_csrf.status_code == 400
     assert case_service.get_case(world["db"], SYSTEM, case["id"])["child_sex_offender"] is False
+
+
+def test_a_mistyped_statute_is_asked_about_and_corrected_on_the_page(world, signed_in):
+    typo = {"statute": "Sexual Offenses Act 2003", "section": "9", "date": "2018-04-04", "disposal": "conviction",
+            "victim_age": 12, "jurisdiction": "england-wales"}
+    case = _waiting_case(world, typo, reference="KNT-2026-000903")
+    assert [q["kind"] for q in case["schedule_34a_review"]] == ["check_statute"] and case["processes"] == []
+    c = signed_in("officer.kent")
+    url = f"/cases/{case['id']}/convictions/0"
+    form = _html(c.get(url))
+    assert "No: it should be the Sexual Offences Act 2003" in form and 'for="statute_answer-confirm"' in form
+    refused = c.post(url, data={"csrf_token": csrf_token(c, url), "reason": WHY})
+    assert refused.status_code == 422 and 'id="statute_answer-error"' in _html(refused)
+    done = c.post(url, data={"csrf_token": csrf_token(c, url), "statute_answer": "correct",
+                             "reason": "The PNC print shows the Sexual Offences Act 2003; the 'Offenses' was a typing slip."})
+    assert done.status_code == 302
+    now = case_service.get_case(world["db"], SYSTEM, case["id"])
+    assert now["convictions"][0]["statute"] == "Sexual Offences Act 2003" and now["child_sex_offender"] is True
+    assert [p["workflow"] for p in now["processes"]] == ["s327a_consideration"]
+
+
+def test_a_statute_confirmed_as_recorded_ends_the_question(world, signed_in):
+    odd = {"statute": "Sexual Offence Act 2003", "section": "9", "date": "2018-04-04", "disposal": "conviction",
+           "jurisdiction": "england-wales"}
+    case = _waiting_case(world, odd, reference="KNT-2026-000904")
+    c = signed_in("officer.kent")
+    url = f"/cases/{case['id']}/convictions/0"
+    assert [q["kind"] for q in case["schedule_34a_review"]] == ["check_statute"]
+    done = c.post(url, data={"csrf_token": csrf_token(c, url), "statute_answer": "confirm", "reason": WHY})
+    assert done.status_code == 302
+    now = case_service.get_case(world["db"], SYSTEM, case["id"])
+    assert now["schedule_34a_review"] == [] and now["convictions"][0]["statute_confirmed"] is True
+    assert now["child_sex_offender"] is False

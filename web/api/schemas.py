@@ -115,6 +115,8 @@ class ConvictionIn(Schema):
                             metadata={"description": "\"england-wales\" or a country slug"})
     inchoate = f.String(allow_none=True, validate=v.OneOf(INCHOATE_KINDS))
     condition_met = f.Boolean(allow_none=True)
+    statute_confirmed = f.Boolean(allow_none=True, metadata={
+        "description": "The statute is right as recorded (answers a check_statute question)"})
     equivalence_opinion = f.Nested(EquivalenceOpinion, allow_none=True)
 
 
@@ -145,8 +147,10 @@ class ConvictionsAmendIn(Schema):
 class Schedule34AQuestion(Schema):
     conviction_index = f.Integer(metadata={"description": "Position in convictions (0-based)"})
     paragraph = f.String(allow_none=True)
-    kind = f.String(metadata={"description": "needs_victim_age | needs_condition | needs_equivalence_opinion"})
+    kind = f.String(metadata={"description": "needs_victim_age | needs_condition | needs_equivalence_opinion | "
+                                             "check_statute | check_section"})
     note = f.String(metadata={"description": "What to record"})
+    suggestion = f.String(metadata={"description": "check_statute only: the listed statute it may be a slip for"})
 
 
 class ConvictionOut(Schema):
@@ -159,6 +163,7 @@ class ConvictionOut(Schema):
     inchoate = f.String(allow_none=True)
     equivalence_opinion = f.Dict(allow_none=True)
     condition_met = f.Boolean(allow_none=True)
+    statute_confirmed = f.Boolean(allow_none=True)
 
 
 class ProcessSummary(Schema):

@@ -67,8 +67,8 @@ def answer(case_id: int, index: int) -> Any:
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
         values = {name: (request.form.get(name) or "").strip()
-                  for name in ("victim_age", "condition_met", "reason", *OPINION_FIELDS)}
-        changed, errors = _answered(conviction, values, kinds)
+                  for name in ("victim_age", "condition_met", "statute_answer", "section", "reason", *OPINION_FIELDS)}
+        changed, errors = _answered(conviction, values, kinds, questions)
         if not errors:
             listed = [dict(c) for c in case["convictions"]]
             listed[index] = changed
@@ -81,12 +81,14 @@ def answer(case_id: int, index: int) -> Any:
                 flash(" ".join(["Schedule 34A matched again.", *result["notices"]]), "success")
                 return redirect(url_for("cases.case", case_id=case_id))
     status = 422 if errors else 200
+    suggestion = next((q.get("suggestion") for q in questions if q["kind"] == "check_statute"), None)
     return render_template("case_answer.html", case=case, index=index, conviction=conviction,
-                           questions=questions, kinds=kinds, values=values, errors=errors), status
+                           questions=questions, kinds=kinds, values=values, errors=errors,
+                           suggestion=suggestion), status
 
 
-def _answered(conviction: dict[str, Any], values: dict[str, str],
-              kinds: set[str]) -> tuple[dict[str, Any], dict[str, list[str]]]:
+def _answered(conviction: dict[str, Any], values: dict[str, str], kinds: set[str],
+              questions: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[str, list[str]]]:
     """The conviction with the page's answers, and the problems the page itself can see (the
     service checks the rest, as for the API)."""
     changed = dict(conviction)
@@ -104,6 +106,19 @@ def _answered(conviction: dict[str, Any], values: dict[str, str],
             errors["condition_met"] = ["Select yes if the particulars meet the condition"]
         else:
             changed["condition_met"] = values["condition_met"] == "yes"
+    if "check_statute" in kinds:
+        suggested = next((q.get("suggestion") for q in questions if q["kind"] == "check_statute"), None)
+        if values["statute_answer"] == "correct" and suggested:
+            changed["statute"] = suggested
+        elif values["statute_answer"] == "confirm":
+            changed["statute_confirmed"] = True
+        else:
+            errors["statute_answer"] = ["Select whether to correct the statute or confirm it is right"]
+    if "check_section" in kinds:
+        if not values["section"]:
+            errors["section"] = ["Enter the section number, for example 9"]
+        else:
+            changed["section"] = values["section"]
     if "needs_equivalence_opinion" in kinds:
         changed["equivalence_opinion"] = {
             "equivalent_statute": values["equivalent_statute"], "equivalent_section": values["equivalent_section"],
@@ -123,7 +138,9 @@ def _field_errors(errors: dict[str, list[str]], index: int) -> dict[str, list[st
     for key, messages in errors.items():
         field = key.removeprefix(prefix) if key.startswith(prefix) else key
         field = names.get(field, field)
-        if field not in ("victim_age", "condition_met", "reason", *OPINION_FIELDS):
+        if field == "statute_confirmed":
+            field = "statute_answer"
+        if field not in ("victim_age", "condition_met", "statute_answer", "section", "reason", *OPINION_FIELDS):
             field = "_form"  # another conviction's problem: not one this page can fix
         out.setdefault(field, []).extend(messages)
     return out

@@ -59,4 +59,6 @@ class Conviction(Base):
     equivalence_opinion: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     #: the particulars meet a paragraph's extra condition (e.g. burglary with intent to rape)
     condition_met: Mapped[bool | None] = mapped_column(Boolean)
+    #: a person confirmed the statute is right as recorded (a ``check_statute`` question)
+    statute_confirmed: Mapped[bool | None] = mapped_column(Boolean)
     note: Mapped[str | None] = mapped_column(Text)

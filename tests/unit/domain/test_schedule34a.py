@@ -233,3 +233,27 @@ def test_mixed_record_reports_each_conviction_by_index():
 def test_empty_record():
     result = match_convictions([])
     assert not result.child_sex_offender and result.matches == []
+
+
+# --- citations that look mistyped (domain.statute_check) ------------------------------------
+
+@pytest.mark.parametrize("statute", ["Sexual Offenses Act 2003", "Sexual Offences Acts 2003", "Sexual Ofences Act 2003"])
+def test_a_slip_in_a_listed_statute_is_a_question_never_a_match(statute):
+    result = match_convictions([conv(statute, "9", victim_age=12)])
+    assert not result.child_sex_offender and result.review_needed
+    (question,) = result.review()
+    assert question["kind"] == "check_statute" and question["suggestion"] == SOA03
+
+
+@pytest.mark.parametrize("statute", ["Sexual Offences Act 1967", "Criminal Justice Act 1987", "Fraud Act 2006",
+                                     "Offences against the Person Act 1861"])
+def test_another_real_statute_is_not_taken_for_a_listed_one(statute):
+    result = match_convictions([conv(statute, "1")])
+    assert not result.child_sex_offender and result.review() == []
+
+
+def test_a_confirmed_statute_is_not_asked_again_and_an_unreadable_section_is_asked():
+    assert match_convictions([conv("Sexual Offenses Act 2003", "9", statute_confirmed=True)]).review() == []
+    (question,) = match_convictions([conv(SOA03, "nine", victim_age=12)]).review()
+    assert question["kind"] == "check_section" and "'nine'" in question["note"]
+    assert match_convictions([conv(SOA03, "9(1)(a)", victim_age=12)]).child_sex_offender

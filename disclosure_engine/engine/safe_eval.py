@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import ast
 import re
-import time
 from collections.abc import Mapping, MutableMapping
 from functools import lru_cache
 from typing import Any, Literal

@@ -172,7 +172,9 @@ def dmn_expression_problems(path: str, root: etree._Element) -> Iterator[Problem
             if reason:
                 yield Problem(path, expr.sourceline or 1, inp.get("id") or "-",
                               f"input expression refused: {reason}")
+        outputs = [n for n in table if local(n) == "output"]
         for rule in (n for n in table if local(n) == "rule"):
+            yield from _boolean_output_problems(path, rule, outputs)
             cells = [n for n in rule if local(n) in ("inputEntry", "outputEntry")]
             in_index = 0
             for cell in cells:
@@ -191,6 +193,30 @@ def dmn_expression_problems(path: str, root: etree._Element) -> Iterator[Problem
                     kind = "input" if is_input else "output"
                     yield Problem(path, cell.sourceline or 1, cell.get("id") or rule.get("id") or "-",
                                   f"{kind} cell {text!r} refused: {reason}")
+
+
+def _boolean_output_problems(path: str, rule: etree._Element, outputs: list[etree._Element]) -> Iterator[Problem]:
+    """An output declared ``typeRef="boolean"`` whose cell is a literal that is not True or
+    False ('yes', "true", 1): gateways and forms test such outputs with ``== True``, so a text
+    would silently take the other branch. Other type annotations are not enforced (real
+    SpiffArena tables often declare "number" and return text, and SpiffWorkflow ignores them)."""
+    cells = [n for n in rule if local(n) == "outputEntry"]
+    for cell, output in zip(cells, outputs, strict=False):
+        if (output.get("typeRef") or "").lower() != "boolean":
+            continue
+        text_node = next((n for n in cell if local(n) == "text"), None)
+        text = (text_node.text or "").strip() if text_node is not None else ""
+        if not text:
+            continue
+        try:
+            value = ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            continue  # an expression: its value is only known at run time
+        if not isinstance(value, bool):
+            name = output.get("name") or output.get("id") or "-"
+            yield Problem(path, cell.sourceline or 1, cell.get("id") or rule.get("id") or "-",
+                          f"output cell {text!r} is not True or False, but output {name!r} is boolean "
+                          "(typeRef): write True or False")
 
 
 def all_expression_texts(root: etree._Element) -> list[tuple[etree._Element, Any]]:

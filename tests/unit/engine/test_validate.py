@@ -255,3 +255,19 @@ def test_timer_that_would_build_too_much_is_refused_quickly(review_bundle):
     problems = validate_bundle(_edited(review_bundle, '"P28D"', "str([[None] * 1000] * 400)"))
     assert time.perf_counter() - started < 2
     assert len(problems) == 1 and "would be too long" in problems[0].message, problems
+
+
+def test_a_boolean_dmn_output_must_be_true_or_false():
+    """presumption_applies is tested with == True downstream: a 'yes' would silently take the
+    other branch, so it is refused at validation with the cell's id."""
+    from lxml import etree
+
+    from disclosure_engine.engine.expressions import dmn_expression_problems
+
+    shipped = (Path(__file__).resolve().parents[3] / "workflows" / "s327a_presumption.dmn").read_text()
+    assert list(dmn_expression_problems("s327a_presumption.dmn", etree.fromstring(shipped.encode()))) == []
+    broken = shipped.replace("<text>True</text>", "<text>'yes'</text>", 1)
+    assert broken != shipped
+    problems = list(dmn_expression_problems("s327a_presumption.dmn", etree.fromstring(broken.encode())))
+    assert len(problems) == 1
+    assert "'yes'" in problems[0].message and "boolean" in problems[0].message

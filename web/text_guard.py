@@ -9,10 +9,12 @@ is checked first: the API answers 400 in its error shape naming the fields, a pa
 from __future__ import annotations
 
 import json
-from urllib.parse import parse_qsl
 from typing import Any
+from urllib.parse import parse_qsl
 
-from flask import Flask, abort, jsonify, request
+from flask import Flask, abort, request
+
+from web.api.errors import error_response
 
 NUL = "\x00"
 MESSAGE = "Text may not contain NUL characters (U+0000)"
@@ -44,9 +46,7 @@ def _refuse_nul() -> Any:
     if not fields:
         return None
     if request.path.startswith("/api/"):
-        response = jsonify(message=MESSAGE, errors={field or "_body": [MESSAGE] for field in fields})
-        response.status_code = 400
-        return response
+        return error_response(400, MESSAGE, {field or "_body": [MESSAGE] for field in fields})
     abort(400)
 
 

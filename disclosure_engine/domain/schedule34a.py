@@ -16,7 +16,7 @@ import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +74,11 @@ class Schedule:
     paragraphs: tuple[Paragraph, ...]
     inchoate_kinds: frozenset[str]
     service_law: dict[str, frozenset[str]] = field(default_factory=dict)
+
+    @cached_property
+    def statutes(self) -> dict[str, str]:
+        """Every statute the schedule lists: normalised name -> the schedule's spelling."""
+        return {normalise_statute(p.statute): p.statute for p in self.paragraphs}
 
     def lookup(self, statute: str, section: str) -> list[Paragraph]:
         """Paragraphs listing this offence (a section may appear under more than one)."""
@@ -219,7 +224,7 @@ def match_convictions(convictions: Sequence[ConvictionInput], *,
 def _slip(index: int, conviction: ConvictionInput, schedule: Schedule) -> dict[str, Any] | None:
     """A ``check_statute`` or ``check_section`` question when the citation looks mistyped
     (``domain.statute_check``), or None."""
-    listed = {normalise_statute(p.statute): p.statute for p in schedule.paragraphs}
+    listed = schedule.statutes
     key = normalise_statute(conviction.statute)
     if key in listed:
         if normalise_section(conviction.section) is None:

@@ -234,11 +234,8 @@ def _condition_problem(text: str) -> str | None:
 
     if not text.strip():
         return "is empty: leave the property out to hand off at every end here"
-    try:
-        safe_eval.parse_checked(text, "eval")
-    except Exception as exc:  # noqa: BLE001 - the evaluator's refusal, in its own words
-        return f"is not a safe expression: {exc}"
-    return None
+    reason = safe_eval.check_expression(text, mode="eval")
+    return f"is not a safe expression: {reason}" if reason else None
 
 
 def handoff_targets(bundle: WorkflowBundle) -> list[tuple[str, int, str, str]]:

@@ -7,9 +7,11 @@ can never exist without its consideration having begun.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from disclosure_engine.domain.cases import validate_case_input
 from disclosure_engine.domain.errors import Conflict, Forbidden, NotFound
@@ -24,7 +26,7 @@ from disclosure_engine.persistence.models import (
     utcnow,
 )
 from disclosure_engine.services import audit
-from disclosure_engine.services.access import visible_area_ids, visible_case
+from disclosure_engine.services.access import require_case_role, visible_area_ids, visible_case
 from disclosure_engine.services.processes import start_in_session
 from disclosure_engine.services.views import case_view
 
@@ -61,15 +63,21 @@ def create_case(db: Database, actor: Actor, payload: Mapping[str, Any]) -> dict[
                              "schedule_34a_review_needed": match.review_needed})
         processes = []
         if case.child_sex_offender:
-            try:
-                processes.append(start_in_session(session, actor, case, CONSIDERATION,
-                                                  trigger="case_created", now=now))
-            except NotFound:
-                raise Conflict(f"The {CONSIDERATION} workflow is not deployed, so the duty to consider "
-                               "disclosure cannot start; deploy it (disclosure-engine db upgrade)") from None
+            processes.append(start_consideration(session, actor, case, "case_created", now))
         view = case_view(case, processes)
         view["schedule_34a_notes"] = match.notes
         return view
+
+
+def start_consideration(session: Session, actor: Actor, case: Case, trigger: str, now: datetime) -> ProcessInstance:
+    """Start the s.327A consideration for ``case`` in the caller's transaction; Conflict (so
+    nothing of the caller's is kept) when the workflow is not deployed: the duty must not be
+    silently skipped."""
+    try:
+        return start_in_session(session, actor, case, CONSIDERATION, trigger=trigger, now=now)
+    except NotFound:
+        raise Conflict(f"The {CONSIDERATION} workflow is not deployed, so the duty to consider "
+                       "disclosure cannot start; deploy it (disclosure-engine db upgrade)") from None
 
 
 def new_conviction(position: int, c: Any) -> Conviction:
@@ -102,7 +110,6 @@ def list_cases(db: Database, actor: Actor, *, area: str | None = None, reference
     ``needs_review``: only the cases whose Schedule 34A matching waits for a person's judgement
     (true), or only the others (false). A page that shows any case is a consultation (DPA 2018
     s.62): audited as ``cases.listed`` with the ids shown, as the decision log's pages are."""
-    from disclosure_engine.services.access import require_case_role
     from disclosure_engine.services.decisions import listing_area
 
     require_case_role(actor)
@@ -131,8 +138,6 @@ def list_cases(db: Database, actor: Actor, *, area: str | None = None, reference
 def waiting_count(db: Database, actor: Actor) -> int:
     """How many cases in the actor's areas wait for a Schedule 34A judgement (a number only,
     shown on the inbox: no case is shown, so nothing is consulted)."""
-    from disclosure_engine.services.access import require_case_role
-
     require_case_role(actor)
     with db.transaction() as session:
         q = _visible_cases(session, actor).where(Case.schedule_34a_review_needed.is_(True))

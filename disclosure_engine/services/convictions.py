@@ -28,15 +28,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from disclosure_engine.domain.cases import validate_conviction_amendment
-from disclosure_engine.domain.errors import Conflict, Forbidden, NotFound
+from disclosure_engine.domain.errors import Forbidden
 from disclosure_engine.domain.roles import Actor
 from disclosure_engine.domain.schedule34a import match_convictions
 from disclosure_engine.persistence.db import Database
 from disclosure_engine.persistence.models import Case, ProcessInstance, utcnow
 from disclosure_engine.services import audit
 from disclosure_engine.services.access import visible_case
-from disclosure_engine.services.cases import CONSIDERATION, CREATOR_ROLES, new_conviction
-from disclosure_engine.services.processes import start_in_session
+from disclosure_engine.services.cases import CONSIDERATION, CREATOR_ROLES, new_conviction, start_consideration
 from disclosure_engine.services.views import case_view, conviction_view
 
 TRIGGER = "convictions_amended"
@@ -69,11 +68,7 @@ def amend_convictions(db: Database, actor: Actor, case_id: int, payload: Mapping
         started = None
         new_matches = _reasons(match.matches) - _reasons(before["schedule_34a_matches"])
         if match.child_sex_offender and new_matches and not running:
-            try:
-                started = start_in_session(session, actor, case, CONSIDERATION, trigger=TRIGGER, now=now)
-            except NotFound:
-                raise Conflict(f"The {CONSIDERATION} workflow is not deployed, so the duty to consider "
-                               "disclosure cannot start; deploy it (disclosure-engine db upgrade)") from None
+            started = start_consideration(session, actor, case, TRIGGER, now)
             processes.append(started)
         notices = _notices(before, match.child_sex_offender, match.review_needed, running, started)
         audit.record(session, actor, "case.convictions_amended", "case", case.id, area=case.area.slug,

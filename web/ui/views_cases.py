@@ -19,6 +19,7 @@ bp = Blueprint("cases", __name__)
 PER_PAGE = 25
 #: the answer fields of the question page, by the conviction field they fill
 OPINION_FIELDS = ("equivalent_statute", "equivalent_section", "opinion_reasons", "opinion_by")
+ANSWER_FIELDS = ("victim_age", "condition_met", "statute_answer", "section", "reason", *OPINION_FIELDS)
 
 
 def may_amend() -> bool:
@@ -63,12 +64,12 @@ def answer(case_id: int, index: int) -> Any:
     conviction = case["convictions"][index]
     questions = [q for q in case["schedule_34a_review"] if q["conviction_index"] == index]
     kinds = {q["kind"] for q in questions}
+    suggestion = next((q.get("suggestion") for q in questions if q["kind"] == "check_statute"), None)
     values: dict[str, str] = {}
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
-        values = {name: (request.form.get(name) or "").strip()
-                  for name in ("victim_age", "condition_met", "statute_answer", "section", "reason", *OPINION_FIELDS)}
-        changed, errors = _answered(conviction, values, kinds, questions)
+        values = {name: (request.form.get(name) or "").strip() for name in ANSWER_FIELDS}
+        changed, errors = _answered(conviction, values, kinds, suggestion)
         if not errors:
             listed = [dict(c) for c in case["convictions"]]
             listed[index] = changed
@@ -81,14 +82,13 @@ def answer(case_id: int, index: int) -> Any:
                 flash(" ".join(["Schedule 34A matched again.", *result["notices"]]), "success")
                 return redirect(url_for("cases.case", case_id=case_id))
     status = 422 if errors else 200
-    suggestion = next((q.get("suggestion") for q in questions if q["kind"] == "check_statute"), None)
     return render_template("case_answer.html", case=case, index=index, conviction=conviction,
                            questions=questions, kinds=kinds, values=values, errors=errors,
                            suggestion=suggestion), status
 
 
 def _answered(conviction: dict[str, Any], values: dict[str, str], kinds: set[str],
-              questions: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[str, list[str]]]:
+              suggested: str | None) -> tuple[dict[str, Any], dict[str, list[str]]]:
     """The conviction with the page's answers, and the problems the page itself can see (the
     service checks the rest, as for the API)."""
     changed = dict(conviction)
@@ -107,7 +107,6 @@ def _answered(conviction: dict[str, Any], values: dict[str, str], kinds: set[str
         else:
             changed["condition_met"] = values["condition_met"] == "yes"
     if "check_statute" in kinds:
-        suggested = next((q.get("suggestion") for q in questions if q["kind"] == "check_statute"), None)
         if values["statute_answer"] == "correct" and suggested:
             changed["statute"] = suggested
         elif values["statute_answer"] == "confirm":
@@ -140,7 +139,7 @@ def _field_errors(errors: dict[str, list[str]], index: int) -> dict[str, list[st
         field = names.get(field, field)
         if field == "statute_confirmed":
             field = "statute_answer"
-        if field not in ("victim_age", "condition_met", "statute_answer", "section", "reason", *OPINION_FIELDS):
+        if field not in ANSWER_FIELDS:
             field = "_form"  # another conviction's problem: not one this page can fix
         out.setdefault(field, []).extend(messages)
     return out

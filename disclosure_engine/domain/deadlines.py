@@ -184,8 +184,13 @@ def _shift(prop: str, start: datetime, duration: Duration, tz: str, sign: int = 
 
 
 def due_at_for(properties: Mapping[str, str], start: datetime, *, tz: str = LONDON,
-               end_of_day: time | None = END_OF_WORKING_DAY) -> DeadlinePlan:
+               end_of_day: time | None = END_OF_WORKING_DAY,
+               closes_at: datetime | None = None) -> DeadlinePlan:
     """Read a user task's deadline properties and compute its instants from ``start``.
+
+    ``closes_at`` is when the task is taken away (an interrupting boundary timer: the
+    representations window): the task is due then if that is earlier than its own period, and
+    the reminder counts back from it, so the inbox shows the date the work must really be done by.
 
     A reminder that would fall before the task existed is moved to ``start`` (send it now).
     Reminder and escalation without a due time are refused: there is nothing to count from.
@@ -223,6 +228,10 @@ def due_at_for(properties: Mapping[str, str], start: datetime, *, tz: str = LOND
         due_at = add_working_days(start, days, tz=tz, end_of_day=end_of_day)
     else:
         due_at = None
+    if closes_at is not None:
+        _require_aware(closes_at)
+        if due_at is None or closes_at.astimezone(UTC) < due_at.astimezone(UTC):
+            due_at = closes_at.astimezone(ZoneInfo(tz))
 
     if due_at is None:
         for prop, value in (("reminder_before", reminder), ("escalate_after", escalate)):

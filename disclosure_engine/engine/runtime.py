@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, TypeVar
 from uuid import UUID
 
+from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     CycleTimerEventDefinition,
@@ -23,6 +24,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     TimeDateEventDefinition,
     TimerEventDefinition,
 )
+from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.task import Task
@@ -126,6 +128,9 @@ class ReadyTask:
     data: dict[str, Any] = field(default_factory=dict)
     #: the BPMN file of the (sub)process running the task: its process-level deadline defaults
     process_file: str | None = None
+    #: when an interrupting boundary timer on the task falls due and takes the task away
+    #: (UTC), or None: the task cannot be done after it, so it is due by then at the latest
+    closes_at: datetime | None = None
 
 
 def _ready_task(task: Task, with_data: bool = True) -> ReadyTask:
@@ -142,7 +147,24 @@ def _ready_task(task: Task, with_data: bool = True) -> ReadyTask:
         instructions=ext.get("instructionsForEndUser"), properties=props,
         data=copy.deepcopy(dict(task.data)) if with_data else {},
         process_file=getattr(getattr(task.workflow, "spec", None), "file", None),
+        closes_at=_closes_at(task),
     )
+
+
+def _closes_at(task: Task) -> datetime | None:
+    """The earliest due time of the interrupting boundary timers waiting on ``task``.
+
+    SpiffWorkflow puts a task with boundary events under a split whose other children are the
+    boundary events, waiting while the task is ready.
+    """
+    parent = task.parent
+    if parent is None or not isinstance(parent.task_spec, BoundaryEventSplit):
+        return None
+    times = [at for sibling in parent.children
+             if isinstance(sibling.task_spec, BoundaryEvent) and sibling.task_spec.cancel_activity
+             and sibling.state == TaskState.WAITING
+             for timer in _timer_defs(sibling) if (at := _due_at(sibling, timer)) is not None]
+    return min(times) if times else None
 
 
 def ready_user_tasks(wf: BpmnWorkflow, *, with_data: bool = True) -> list[ReadyTask]:

@@ -147,7 +147,7 @@ def _role_and_plan(task: runtime.ReadyTask, props: dict[str, str], now: datetime
     if problem is not None:
         raise runtime.WorkflowError(f"{task.element_id}: {problem}", task.element_id)
     try:
-        plan = due_at_for(props, now)
+        plan = due_at_for(props, now, closes_at=task.closes_at)
     except ValidationFailed as exc:
         raise runtime.WorkflowError(f"{task.element_id}: {task_rules.refusal(exc)}",
                                     task.element_id) from exc

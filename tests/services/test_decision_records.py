@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -195,3 +195,23 @@ def test_a_reconsideration_on_the_review_date_records_only_its_own_answers(journ
     assert (reconsidered["decision"], reconsidered["representations_sought"]) == ("disclose", "no")
     for stale in ("review_date", "presumption_rebuttal_reasons", "dissent", "attendees", "representations_summary"):
         assert reconsidered.get(stale) is None and stale not in reconsidered["step_answers"], stale
+
+
+def test_the_representations_task_is_due_when_its_window_closes(journey):
+    """The offender's 28 days run from the recorded request date; the officer's task must show
+    that date, not 28 days from when the task happened to open."""
+    path = S327A["representations sought and received"]
+    trip = journey("s327a_consideration", 1)
+    for element in ("identify_children", "assess_tests", "assess_proportionality"):
+        trip.complete(element, step_data(path, element))
+    requested = (utcnow() - timedelta(days=10)).date()
+    trip.complete("consider_representations", {"representations_sought": "yes",
+                                               "representations_requested_on": requested.isoformat()})
+    task = trip.open_task("record_representations")
+    closes = datetime.combine(requested + timedelta(days=28), time(23, 59, 59), tzinfo=UTC)
+    assert datetime.fromisoformat(task["due_at"]) == closes
+    assert task["overdue"] is False
+    # the window's own timer still takes the task away at that moment
+    report = timers.sweep_timers(trip.db, closes + timedelta(seconds=1))
+    assert report.fired == 1
+    assert trip.open_task("decide")

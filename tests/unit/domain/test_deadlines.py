@@ -201,6 +201,16 @@ def test_plan_without_deadline():
     assert plan.due_at is None and plan.reminder_at is None
 
 
+def test_a_task_taken_away_earlier_is_due_then_and_reminded_before_then():
+    start = london(2026, 3, 2, 9, 0)
+    closes = datetime(2026, 3, 20, 23, 59, 59, tzinfo=UTC)
+    props = {"due_period": "P28D", "reminder_before": "P3D"}
+    plan = due_at_for(props, start, closes_at=closes)
+    assert plan.due_at == closes and plan.reminder_at == closes - timedelta(days=3)
+    later = due_at_for(props, start, closes_at=london(2026, 5, 1, 9, 0))
+    assert later.due_at == london(2026, 3, 30, 9, 0), "a later timer leaves the task's own period"
+
+
 def test_reminder_before_the_task_existed_is_sent_at_the_start():
     start = london(2026, 6, 1, 9, 0)
     plan = due_at_for({"due_period": "PT2H", "reminder_before": "P1D"}, start)

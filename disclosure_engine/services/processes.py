@@ -51,9 +51,15 @@ def start_in_session(session: Session, actor: Actor, case: Case, key: str, *, ve
     definition = latest_definition(session, key, version)
     spec = compiled(definition)
     extra = check_start_data(data)
+    outcomes = decision_outcomes(spec.bundle)
     if "decision_id" in extra:
-        extra["decision_id"] = check_decision(session, case, key, extra["decision_id"],
-                                              decision_outcomes(spec.bundle))
+        extra["decision_id"] = check_decision(session, case, key, extra["decision_id"], outcomes)
+    elif outcomes:
+        extra["decision_id"] = only_current_decision(session, case, key, outcomes)
+    if "decision_id" in extra and "legal_basis" not in extra:
+        basis = session.execute(select(Decision.legal_basis).where(Decision.id == extra["decision_id"])).scalar()
+        if basis:
+            extra["legal_basis"] = basis
     wf = runtime.start_workflow(spec, {**extra, **start_data(case, extra.get("trigger") or trigger)})
     instance = ProcessInstance(definition=definition, case_id=case.id, area_id=case.area_id,
                                status="waiting", state={}, started_at=now, started_by_id=actor.user_id,
@@ -94,6 +100,25 @@ def check_decision(session: Session, case: Case, key: str, value: Any, outcomes:
         _refuse(f"Decision {decision_id}'s outcome is {row.outcome or 'not recorded'}; {key} starts only "
                 f"from a decision to {' or '.join(outcomes)}")
     return decision_id
+
+
+def only_current_decision(session: Session, case: Case, key: str, outcomes: tuple[str, ...]) -> int:
+    """The case's one current decision with one of ``outcomes``, for a workflow that carries a
+    decision out (``decision_outcome``) started without naming one; else a 422 on
+    ``data.decision_id``: with none, nothing may be delivered (no disclosure without a recorded
+    decision); with several, the caller must say which."""
+    superseded = select(Decision.supersedes_id).where(Decision.supersedes_id.is_not(None))
+    ids = list(session.execute(select(Decision.id).where(
+        Decision.case_id == case.id, Decision.outcome.in_(outcomes), Decision.id.not_in(superseded))
+        .order_by(Decision.id)).scalars())
+    wanted = " or ".join(outcomes)
+    if not ids:
+        _refuse(f"{key} carries out a decision to {wanted}, and no current decision to {wanted} is "
+                "recorded on this case; record the decision first")
+    if len(ids) > 1:
+        _refuse(f"This case has {len(ids)} current decisions to {wanted} (decisions "
+                f"{', '.join(map(str, ids))}); give the one this {key} carries out")
+    return ids[0]
 
 
 def _as_id(value: Any) -> int | None:

@@ -292,6 +292,29 @@ def test_delivery_by_hand_from_a_superseded_version_is_refused(db, staff):
                             data={"decision_id": newer["id"]})
 
 
+def test_delivery_by_hand_without_a_decision_id_carries_out_the_cases_one_decision(db, staff):
+    case_id, _consideration_id, decision_id = _disclosed(db, staff)
+    view = processes.start_process(db, staff["officer"], case_id, "disclosure_delivery")
+    with db.transaction() as session:
+        instance = session.get(ProcessInstance, view["id"])
+    data = _start_data(db, instance)
+    assert (data["decision_id"], data["legal_basis"]) == (decision_id, "s327a"), \
+        "linked to the decision, with its legal basis"
+
+
+def test_delivery_by_hand_without_a_decision_id_is_refused_when_none_or_several_qualify(db, staff):
+    case_id, consideration = new_consideration(db, staff)
+    (none,) = _refused(db, staff["officer"], case_id, {})
+    assert "no current decision to disclose is recorded on this case" in none
+    replay_path(db, staff, consideration, "s327a_consideration", NOT_DISCLOSE)
+    assert _refused(db, staff["officer"], case_id, {}) == [none], "a decision not to disclose is not one"
+    first = _disclosed(db, staff, "KNT-2026-000002")
+    second = processes.start_process(db, staff["officer"], first[0], "s327a_consideration")
+    done = replay_path(db, staff, second["id"], "s327a_consideration", DISCLOSE)
+    (several,) = _refused(db, staff["officer"], first[0], {})
+    assert f"decisions {first[2]}, {done['decision_id']}" in several
+
+
 def test_a_hand_off_whose_decision_was_corrected_away_from_disclose_waits_and_says_why(db, staff):
     """A correction between the decision and the sweep that changes the outcome: the follow-on
     is refused like a start by hand, the flag stays, and the sweep reports the field error."""
@@ -351,13 +374,31 @@ def test_a_process_that_ends_at_a_hand_off_as_it_starts_is_handed_off_too(db, se
     deploy_shipped(db, settings)
     policy = make_actor(db, "policy.lead", "policy", area=None)
     officer = make_actor(db, "officer.kent", "officer")
-    deploy_uploaded(db, policy, _ending("disclosure_delivery"))
+    deploy_uploaded(db, policy, _ending("s327a_consideration"))
     case_id = cases.create_case(db, officer, case_payload(cso=False))["id"]
     started = processes.start_process(db, officer, case_id, "local_review")
     assert (started["status"], started["handoff_pending"]) == ("completed", True)
     assert handoffs.sweep_handoffs(db).started == 1
-    (delivery,) = _follow_ons(db, started["id"])
-    assert "decision_id" not in _start_data(db, delivery), "no decision recorded: none passed"
+    (follow_on,) = _follow_ons(db, started["id"])
+    assert "decision_id" not in _start_data(db, follow_on), "no decision recorded: none passed"
+
+
+def test_no_delivery_starts_without_a_decision_to_disclose(db, settings):
+    """A delivery carries out a recorded decision: a hand-off from a process that decided
+    nothing is refused (and retried), never started with no decision behind it."""
+    from disclosure_engine.services.workflows import deploy_uploaded
+
+    deploy_shipped(db, settings)
+    policy = make_actor(db, "policy.lead", "policy", area=None)
+    officer = make_actor(db, "officer.kent", "officer")
+    deploy_uploaded(db, policy, _ending("disclosure_delivery"))
+    case_id = cases.create_case(db, officer, case_payload(cso=False))["id"]
+    started = processes.start_process(db, officer, case_id, "local_review")
+    report = handoffs.sweep_handoffs(db)
+    assert report.started == 0 and [pid for pid, _ in report.failed] == [started["id"]]
+    assert "no current decision to disclose" in report.failed[0][1]
+    assert _follow_ons(db, started["id"]) == []
+    assert processes.get_process(db, officer, started["id"])["handoff_pending"] is True
 
 
 def test_after_an_upgrade_running_considerations_hand_off_once_migrated(db, settings, tmp_path):

@@ -24,7 +24,9 @@ name the ending process's value of it. The case's own facts are always passed.
 
 A started workflow may say on its ``bpmn:process`` which decisions it takes:
 ``decision_outcome`` (e.g. ``disclose``) means a ``decision_id`` start field must name a current
-decision of the case with that outcome (checked by ``services.processes``).
+decision of the case with that outcome (checked by ``services.processes``); and which start
+fields it reads: ``start_fields`` (e.g. ``scheme_route, application_reference``), each None
+when a start does not give it.
 
 This module only reads the properties (from the compiled spec, as the runtime sees them, and from
 the XML for the lint); ``services.instances`` marks a completed instance and ``services.handoffs``
@@ -55,6 +57,8 @@ START_UNLESS_RUNNING = "start_unless_running"
 HANDOFF_PROPERTIES = (START_PROCESS, START_DATA, START_WHEN, START_UNLESS_RUNNING)
 #: on a ``bpmn:process``: the outcomes a ``decision_id`` start field's decision may have
 DECISION_OUTCOME = "decision_outcome"
+#: on a ``bpmn:process``: the start fields it reads, None when a start leaves them out
+START_FIELDS = "start_fields"
 DEFAULT_START_DATA = ("decision_id", "legal_basis")
 #: start fields filled from the ending process's current decision rather than its data
 FROM_DECISION = ("decision_id", "legal_basis")
@@ -130,28 +134,41 @@ def end_event_handoff(wf: Any, end_event: str | None) -> Handoff | None:
     return spec_handoff(wf.spec, end_event)
 
 
-# -- the started workflow's own rule on decision_id --------------------------------------------
+# -- the started workflow's own rules: decision_id, start fields ------------------------------
 
-_OUTCOMES: dict[str, tuple[str, ...]] = {}
+_PROCESS_PROPS: dict[str, dict[str, str]] = {}
 _LOCK = threading.Lock()
 
 
-def decision_outcomes(bundle: WorkflowBundle) -> tuple[str, ...]:
-    """The outcomes the primary process's ``decision_outcome`` property allows (``()``: any).
-    Read from the XML once per version (content hash)."""
+def _process_properties(bundle: WorkflowBundle) -> dict[str, str]:
+    """The primary ``bpmn:process``'s own properties, read from the XML once per version
+    (content hash): SpiffWorkflow keeps no extensions of a process."""
     with _LOCK:
-        hit = _OUTCOMES.get(bundle.content_hash)
+        hit = _PROCESS_PROPS.get(bundle.content_hash)
     if hit is not None:
         return hit
-    found: tuple[str, ...] = ()
+    found: dict[str, str] = {}
     root = parse_xml(bundle.files[bundle.primary], path=bundle.primary, max_bytes=_BIG)
     for process in root.iter(f"{{{BPMN_NS}}}process"):
         if process.get("id") == bundle.key:
-            found = tuple(dict.fromkeys(
-                o for o in re.split(r"[,\s]+", _own_properties(process).get(DECISION_OUTCOME, "")) if o))
+            found = _own_properties(process)
     with _LOCK:
-        _OUTCOMES[bundle.content_hash] = found
+        _PROCESS_PROPS[bundle.content_hash] = found
     return found
+
+
+def decision_outcomes(bundle: WorkflowBundle) -> tuple[str, ...]:
+    """The outcomes the primary process's ``decision_outcome`` property allows (``()``: any)."""
+    raw = _process_properties(bundle).get(DECISION_OUTCOME, "")
+    return tuple(dict.fromkeys(o for o in re.split(r"[,\s]+", raw) if o))
+
+
+def start_fields(bundle: WorkflowBundle) -> tuple[str, ...]:
+    """The start fields the primary process declares it reads (``start_fields``): those a start
+    does not give begin as None, so a gateway can ask whether one was given instead of failing
+    on a name that does not exist (a CSODS application started without its route)."""
+    good, _bad = field_names(_process_properties(bundle).get(START_FIELDS))
+    return tuple(good)
 
 
 # -- lint -------------------------------------------------------------------------------------
@@ -190,6 +207,14 @@ def handoff_problems(path: str, root: etree._Element, *, shipped: bool = False) 
                 if not outcomes or wrong:
                     yield Problem(path, line, ident, f"{DECISION_OUTCOME} {props[DECISION_OUTCOME]!r} is not "
                                                      f"one or more of {', '.join(DECISION_OUTCOMES)}")
+        if START_FIELDS in props:
+            _good, bad = field_names(props[START_FIELDS])
+            if kind != "process":
+                yield Problem(path, line, ident, f"{START_FIELDS} is read only on a bpmn:process "
+                                                 "(the start fields the workflow reads)")
+            elif bad or not _good:
+                yield Problem(path, line, ident, f"{START_FIELDS} {props[START_FIELDS]!r}: name start fields "
+                                                 "in lower-case letters, digits and '_', comma-separated")
         named = [p for p in HANDOFF_PROPERTIES if p in props]
         if not named:
             continue

@@ -32,6 +32,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from disclosure_engine.domain.errors import Conflict, DisclosureError
 from disclosure_engine.engine import task_rules
+from disclosure_engine.engine.handoff import start_fields
 from disclosure_engine.engine.compiler import (
     CompiledWorkflow,
     clear_cache,
@@ -104,7 +105,9 @@ def start_workflow(compiled: CompiledWorkflow, data: dict[str, Any]) -> BpmnWork
                       script_engine=make_script_engine(compiled.timeout_ms))
     start = wf.get_next_task(state=TaskState.READY)
     if start is not None:
-        start.set_data(**copy.deepcopy(dict(data)))
+        given = {name: None for name in start_fields(compiled.bundle)}
+        given.update(copy.deepcopy(dict(data)))
+        start.set_data(**given)
     _engine(wf.do_engine_steps)
     return wf
 

@@ -39,6 +39,9 @@ NATIONAL_USERS = (("policy.lead", "policy"), ("auditor", "auditor"), ("admin", "
 # its 28-day window lapses when demo_states ages it, and the task is withdrawn (cancelled)
 LAPSED_PATH = ("s327a_consideration", "representations sought, response window lapses", "consider_representations")
 LAPSED_EVERY = 10
+# every tenth case's consideration is replayed to a decision to disclose, so that every demo has
+# deliveries (handed off by the sweep) and finished considerations, whatever the seed
+DISCLOSED_EVERY, DISCLOSED_AT = 10, 6
 
 
 @dataclass
@@ -95,8 +98,11 @@ def create_demo_data(db: Database, settings: Settings, *, cases: int = 200, seed
         result.cases += 1
         area = payload["area"]
         started = [(p["id"], "s327a_consideration") for p in view["processes"]]
+        # what each process was started with: only a path that starts the same way can be replayed
+        facts = {"s327a_consideration": {"mappa_level": payload["level"]}}
         if i % 4 == 1:  # a Sarah's Law application about this person
             route = "right_to_ask" if i % 8 == 1 else "right_to_know"
+            facts["csods_application"] = {"scheme_route": route}
             started.append((_start(db, view["id"], "csods_application",
                                    {"scheme_route": route, "application_reference": f"CSODS-{seed}-{i:05d}"}),
                             "csods_application"))
@@ -111,7 +117,12 @@ def create_demo_data(db: Database, settings: Settings, *, cases: int = 200, seed
                 result.decisions += decided
                 lapsed.append(process_id)
             elif paths[key]:
-                done, decided, _ = _replay(db, actors, area, process_id, rng.choice(paths[key]), rng)
+                fitting = _fitting(paths[key], facts.get(key, {})) or paths[key]
+                stop = None
+                if key == "s327a_consideration" and i % DISCLOSED_EVERY == DISCLOSED_AT:
+                    fitting, stop = _disclosing(fitting) or fitting, 10**6
+                path = rng.choice(fitting)
+                done, decided, _ = _replay(db, actors, area, process_id, path, rng, stop=stop)
                 result.completed_tasks += done
                 result.decisions += decided
         if progress:
@@ -207,6 +218,20 @@ def _replay(db: Database, actors: dict[str, Actor], area: str, process_id: int, 
         decided += 1 if outcome["decision_id"] else 0
         end = outcome["process"]["end_event"] if outcome["process"]["status"] == "completed" else None
     return done, decided, end
+
+
+def _fitting(paths: list[dict[str, Any]], facts: dict[str, Any]) -> list[dict[str, Any]]:
+    """The paths whose start data agree with how the process was started (a level 1 path on a
+    level 2 case, or a Right to Ask path on a Right to Know application, stops at its first
+    step that never opens)."""
+    return [p for p in paths if all((p.get("start_data") or {}).get(k) == v for k, v in facts.items())]
+
+
+def _disclosing(paths: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The paths that end in a decision to disclose without waiting for a clock (the demo's
+    replay completes tasks; it does not move time)."""
+    return [p for p in paths if (p.get("expect") or {}).get("end_event") == "end_disclose"
+            and not any("advance" in s for s in p["steps"])]
 
 
 def _task_steps(path: dict[str, Any]) -> list[dict[str, Any]]:

@@ -88,19 +88,26 @@ def settle(db: Database, settings: Settings, rng: random.Random, actors: Mapping
 
 def _age(db: Database, rng: random.Random, after_instance: int, lapsed: set[int]) -> None:
     with db.transaction() as session:
-        candidates = list(session.execute(
-            select(HumanTask.instance_id).where(HumanTask.status == "open", HumanTask.due_at.is_not(None),
-                                                HumanTask.instance_id > after_instance)
-            .distinct().order_by(HumanTask.instance_id)).scalars())
+        rows = session.execute(
+            select(HumanTask.instance_id, HumanTask.reminder_at, HumanTask.due_at)
+            .where(HumanTask.status == "open", HumanTask.due_at.is_not(None), HumanTask.instance_id > after_instance)
+            .order_by(HumanTask.instance_id, HumanTask.id)).all()
+    candidates = list(dict.fromkeys(r.instance_id for r in rows))
     shifts: dict[int, timedelta] = {}
     for instance_id in candidates:
         if instance_id in lapsed:
             shifts[instance_id] = timedelta(days=rng.randint(*LAPSED_DAYS), hours=rng.randint(0, 23))
         elif rng.random() < AGED_SHARE:
             shifts[instance_id] = timedelta(days=rng.randint(*AGE_DAYS), hours=rng.randint(0, 23))
+    now = utcnow()
+    # one process is always aged into its reminder window (reminded, not yet overdue), whatever
+    # the seed: random ages of 3-40 days mostly land past the due date
+    for row in rows:
+        if row.instance_id not in shifts and row.reminder_at is not None and now < row.reminder_at < row.due_at:
+            shifts[row.instance_id] = (row.reminder_at - now) + (row.due_at - row.reminder_at) / 2
+            break
     if not shifts:
         return
-    now = utcnow()
     with db.transaction() as session:
         rows = session.execute(select(HumanTask).where(HumanTask.status == "open",
                                                        HumanTask.instance_id.in_(sorted(shifts)))).scalars()

@@ -185,6 +185,20 @@ def test_start_process_and_read_it(clients, kent_case):
     assert got["id"] == proc["id"] and got["case_id"] == kent_case["id"]
 
 
+def test_every_shipped_workflow_started_as_the_contract_starts_it_is_a_201_or_a_field_error(clients, kent_case):
+    """POST {"workflow": KEY} with no start data: never a 500. A CSODS application without its
+    route asks the officer for it; a delivery without a decision to disclose is refused."""
+    officer = clients["officer"]
+    url = f"/api/v1/cases/{kent_case['id']}/processes"
+    csods = officer.post(url, json={"workflow": "csods_application"})
+    assert csods.status_code == 201, csods.get_json()
+    assert [t["element_id"] for t in csods.get_json()["open_tasks"]] == ["record_route"]
+    urgent = officer.post(url, json={"workflow": "urgent_disclosure"})
+    assert urgent.status_code == 201, urgent.get_json()
+    refused = assert_error(officer.post(url, json={"workflow": "disclosure_delivery"}), 422)
+    assert "no current decision to disclose" in refused["errors"]["data.decision_id"][0]
+
+
 def test_start_delivery_needs_a_current_decision_to_disclose_on_this_case(clients, decided):
     officer = clients["officer"]
     url = f"/api/v1/cases/{decided['case']['id']}/processes"

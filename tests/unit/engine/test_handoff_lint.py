@@ -9,7 +9,7 @@ import pytest
 
 from disclosure_engine.engine import runtime
 from disclosure_engine.engine.bundle import WorkflowBundle, bundle_from_path
-from disclosure_engine.engine.handoff import Handoff, decision_outcomes, spec_handoff
+from disclosure_engine.engine.handoff import Handoff, decision_outcomes, spec_handoff, start_fields
 from disclosure_engine.engine.validate import validate_bundle, validate_paths
 
 WORKFLOWS = Path(__file__).resolve().parents[3] / "workflows"
@@ -81,6 +81,8 @@ def test_start_data_defaults_to_the_decision_and_its_legal_basis():
      "start_unless_running 'yes' must be true or false"),
     ({"end": _props(start_process_when="flag == True")}, "end_done", "without start_process"),
     ({"end": _props(decision_outcome="disclose")}, "end_done", "decision_outcome is read only on a bpmn:process"),
+    ({"start": _props(start_fields="route")}, "start", "start_fields is read only on a bpmn:process"),
+    ({"process": _props(start_fields="Route, x-y")}, "ending", "start_fields 'Route, x-y': name start fields"),
 ])
 def test_misplaced_or_malformed_hand_offs_are_refused(where, element, expected):
     found = _messages(_bpmn(**where))
@@ -112,6 +114,8 @@ def test_the_shipped_decision_to_disclose_hands_off_to_delivery():
     assert spec_handoff(csods, "end_immediate_risk") is None
     assert decision_outcomes(bundle_from_path(WORKFLOWS / "disclosure_delivery.bpmn")) == ("disclose",)
     assert decision_outcomes(bundle_from_path(WORKFLOWS / "s327a_consideration.bpmn")) == ()
+    assert start_fields(bundle_from_path(WORKFLOWS / "csods_application.bpmn")) == (
+        "scheme_route", "application_reference")
 
 
 def test_a_broken_hand_off_in_a_shipped_file_names_the_line(tmp_path):
@@ -136,3 +140,12 @@ def test_a_hand_off_condition_is_read_and_decides_on_the_end_data():
     assert handoff.applies({"s327a_handoff": False}) is False
     assert handoff.applies({}) is False  # a name the condition reads is missing: no hand-off
     assert from_properties({"start_process": "disclosure_delivery"}).applies({}) is True
+
+
+def test_declared_start_fields_begin_empty_when_a_start_leaves_them_out():
+    """A gateway reading a start field that was not given compares None instead of failing."""
+    bundle = _bpmn(process=_props(start_fields="scheme_route, application_reference"))
+    assert _messages(bundle) == []
+    wf = runtime.start_workflow(runtime.compile_bundle(bundle), {"scheme_route": "right_to_ask"})
+    assert runtime.end_data(wf)["scheme_route"] == "right_to_ask"
+    assert runtime.end_data(wf)["application_reference"] is None

@@ -32,13 +32,13 @@ from SpiffWorkflow.util.task import TaskState
 
 from disclosure_engine.domain.errors import Conflict, DisclosureError
 from disclosure_engine.engine import task_rules
-from disclosure_engine.engine.handoff import start_fields
 from disclosure_engine.engine.compiler import (
     CompiledWorkflow,
     clear_cache,
     compile_bundle,
     compiled_cache,
 )
+from disclosure_engine.engine.handoff import start_fields
 from disclosure_engine.engine.script_engine import make_script_engine
 from disclosure_engine.engine.serializer import StateError, dump_state, dump_state_text, load_state
 

@@ -183,14 +183,40 @@ def _shift(prop: str, start: datetime, duration: Duration, tz: str, sign: int = 
         raise _fail(prop, f"{prop} is too long") from None
 
 
+def deadline_instant(value: object, *, tz: str = LONDON) -> datetime | None:
+    """The instant a ``due_by`` value names: a date is the end of that day in England and Wales
+    (23:59:59 London time, so "by 5 March" includes 5 March), a date-time is itself (naive read
+    as UTC), ISO text of either is parsed; None is no deadline. Anything else is a ValueError."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        text = value.strip()
+        if _ISO_DAY.match(text):
+            value = date.fromisoformat(text)
+        else:
+            try:
+                value = datetime.fromisoformat(text)
+            except ValueError:
+                raise ValueError(f"{value!r} is not an ISO date or date-time") from None
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+    if isinstance(value, date):
+        return datetime.combine(value, time(23, 59, 59), tzinfo=ZoneInfo(tz))
+    raise ValueError(f"{value!r} is not a date or a date-time")
+
+
+_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
 def due_at_for(properties: Mapping[str, str], start: datetime, *, tz: str = LONDON,
                end_of_day: time | None = END_OF_WORKING_DAY,
                closes_at: datetime | None = None) -> DeadlinePlan:
     """Read a user task's deadline properties and compute its instants from ``start``.
 
     ``closes_at`` is when the task is taken away (an interrupting boundary timer: the
-    representations window): the task is due then if that is earlier than its own period, and
-    the reminder counts back from it, so the inbox shows the date the work must really be done by.
+    representations window) or an overall deadline it falls under (``due_by``): the task is due
+    then if that is earlier than its own period, and the reminder counts back from it, so the
+    inbox shows the date the work must really be done by.
 
     A reminder that would fall before the task existed is moved to ``start`` (send it now).
     Reminder and escalation without a due time are refused: there is nothing to count from.

@@ -17,7 +17,8 @@ from disclosure_engine.engine.bundle import BPMN_NS, SPIFF_NS, WorkflowBundle
 from disclosure_engine.engine.xml_safety import parse_xml
 
 _BIG = 1 << 40  # size was checked when the bundle was built; re-reading must not refuse it
-DEADLINE_PROPS = ("due_period", "due_working_days", "reminder_before", "escalate_after", "escalate_to_role")
+DEADLINE_PROPS = ("due_period", "due_working_days", "reminder_before", "escalate_after", "escalate_to_role",
+                  "due_by")
 _EXCLUSIVE = {"due_period": "due_working_days", "due_working_days": "due_period"}
 
 

@@ -30,6 +30,7 @@ from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
+from disclosure_engine.domain.deadlines import deadline_instant
 from disclosure_engine.domain.errors import Conflict, DisclosureError
 from disclosure_engine.engine import task_rules
 from disclosure_engine.engine.compiler import (
@@ -63,6 +64,7 @@ __all__ = [
     "ready_user_task",
     "ready_user_tasks",
     "start_workflow",
+    "task_due_by",
     "workflow_status",
 ]
 
@@ -152,6 +154,24 @@ def _ready_task(task: Task, with_data: bool = True) -> ReadyTask:
         process_file=getattr(getattr(task.workflow, "spec", None), "file", None),
         closes_at=_closes_at(task),
     )
+
+
+def task_due_by(wf: BpmnWorkflow, task_id: str, expression: str) -> datetime | None:
+    """The overall deadline a ready task falls under: its ``due_by`` property, a safe expression
+    over the task's data naming a date or date-time (``scheme_deadline``), as an aware instant.
+
+    A model whose expression fails, or names something that is not a date, is the model's
+    fault, not the officer's: a WorkflowError naming the element.
+    """
+    task = _find_task(wf, task_id)
+    element = task.task_spec.bpmn_id or task.task_spec.name
+    from disclosure_engine.engine import safe_eval
+
+    try:
+        return deadline_instant(safe_eval.evaluate(expression, dict(task.data)))
+    except Exception as exc:  # noqa: BLE001 - any failure is the model's, reported with the element
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise WorkflowError(f"{element}: due_by {expression!r}: {detail}", element) from exc
 
 
 def _closes_at(task: Task) -> datetime | None:

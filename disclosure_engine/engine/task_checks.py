@@ -82,6 +82,13 @@ def _task_messages(compiled: CompiledWorkflow, process_file: str | None, spec: o
         return
     if plan.due_at is None:
         yield f"{kind} has no due period (property due_period, e.g. P10D, or due_working_days)"
+    due_by = merged.get("due_by")
+    if due_by:
+        from disclosure_engine.engine import safe_eval
+
+        reason = safe_eval.check_expression(due_by, mode="eval")
+        if reason:
+            yield f"due_by {due_by!r} is not a safe expression: {reason}"
 
 
 def _ids(root: etree._Element | None) -> dict[str, etree._Element]:

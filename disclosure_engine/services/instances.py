@@ -122,7 +122,12 @@ def task_projection(instance: Any, workflow_key: str, wf: Any, compiled: Compile
             continue
         props = task_rules.deadline_properties(compiled.bundle, task.process_file, task.element_id,
                                                task.properties)
-        role, plan = _role_and_plan(task, props, now)
+        closes = task.closes_at
+        if props.get("due_by"):
+            overall = runtime.task_due_by(wf, task.id, props["due_by"])
+            if overall is not None and (closes is None or overall < closes):
+                closes = overall
+        role, plan = _role_and_plan(task, props, now, closes)
         new_rows.append(dict(
             instance_id=instance.id, case_id=instance.case_id, area_id=instance.area_id,
             workflow_key=workflow_key, spiff_task_id=task.id, element_id=task.element_id,
@@ -136,7 +141,8 @@ def task_projection(instance: Any, workflow_key: str, wf: Any, compiled: Compile
     return withdrawn, new_rows
 
 
-def _role_and_plan(task: runtime.ReadyTask, props: dict[str, str], now: datetime) -> tuple[str, DeadlinePlan]:
+def _role_and_plan(task: runtime.ReadyTask, props: dict[str, str], now: datetime,
+                   closes_at: datetime | None = None) -> tuple[str, DeadlinePlan]:
     """The new row's candidate role and deadlines, or a WorkflowError naming the element.
 
     Both are faults of the deployed model, never of the officer whose step made the task
@@ -147,7 +153,7 @@ def _role_and_plan(task: runtime.ReadyTask, props: dict[str, str], now: datetime
     if problem is not None:
         raise runtime.WorkflowError(f"{task.element_id}: {problem}", task.element_id)
     try:
-        plan = due_at_for(props, now, closes_at=task.closes_at)
+        plan = due_at_for(props, now, closes_at=closes_at)
     except ValidationFailed as exc:
         raise runtime.WorkflowError(f"{task.element_id}: {task_rules.refusal(exc)}",
                                     task.element_id) from exc

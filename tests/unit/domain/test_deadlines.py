@@ -11,6 +11,7 @@ from disclosure_engine.domain.deadlines import (
     Duration,
     add_duration,
     add_working_days,
+    deadline_instant,
     due_at_for,
     is_working_day,
     parse_duration,
@@ -209,6 +210,23 @@ def test_a_task_taken_away_earlier_is_due_then_and_reminded_before_then():
     assert plan.due_at == closes and plan.reminder_at == closes - timedelta(days=3)
     later = due_at_for(props, start, closes_at=london(2026, 5, 1, 9, 0))
     assert later.due_at == london(2026, 3, 30, 9, 0), "a later timer leaves the task's own period"
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("2026-03-05", london(2026, 3, 5, 23, 59, 59)),
+    (date(2026, 7, 1), london(2026, 7, 1, 23, 59, 59)),  # summer time: still the London day's end
+    ("2026-03-05T10:00:00+00:00", datetime(2026, 3, 5, 10, tzinfo=UTC)),
+    (datetime(2026, 3, 5, 10), datetime(2026, 3, 5, 10, tzinfo=UTC)),
+    (None, None),
+])
+def test_an_overall_deadline_names_the_end_of_its_day_or_its_instant(value, expected):
+    assert deadline_instant(value) == expected
+
+
+@pytest.mark.parametrize("value", ["soon", "2026-02-30", 45, ["2026-03-05"]])
+def test_an_overall_deadline_that_is_not_a_date_is_refused(value):
+    with pytest.raises(ValueError):
+        deadline_instant(value)
 
 
 def test_reminder_before_the_task_existed_is_sent_at_the_start():

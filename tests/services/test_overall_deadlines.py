@@ -3,8 +3,8 @@ when that comes before its own period, as the CSODS 45 days end to end."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -19,8 +19,8 @@ from .helpers import case_payload, make_actor
 
 LONDON = ZoneInfo("Europe/London")
 ROOT = Path(__file__).resolve().parents[2]
-RIGHT_TO_KNOW = next(p for p in json.loads((ROOT / "workflows" / "tests" / "csods_application.json").read_text())["paths"]
-                     if p["start_data"].get("scheme_route") == "right_to_know")
+CSODS_PATHS = json.loads((ROOT / "workflows" / "tests" / "csods_application.json").read_text())["paths"]
+RIGHT_TO_KNOW = next(p for p in CSODS_PATHS if p["start_data"].get("scheme_route") == "right_to_know")
 
 
 def _step(element: str) -> dict:

@@ -93,6 +93,34 @@ def register(cli: click.Group, pass_ctx: Callable[..., Any], fail: Callable[...,
                        f"(`disclosure-engine tokens create {user.username}`); no command sets a password "
                        "later, so create accounts that sign in with --password-stdin")
 
+    @cli.group(help="MAPPA areas and their review periods.")
+    def areas() -> None:
+        pass
+
+    @areas.command("list", help="Every area with its review period per MAPPA level (none: no automatic review).")
+    @pass_ctx
+    def areas_list(ctx: Any) -> None:
+        from disclosure_engine.services.reviews import list_areas
+
+        for a in list_areas(ctx.db):
+            periods = a["review_periods"]
+            click.echo(f"{a['area']}\t" + "\t".join(f"level {n}: {periods[n] or 'none'}" for n in ("1", "2", "3")))
+
+    @areas.command("review-period", help="Set how long after a completed s.327A consideration the next one "
+                                         "starts, for one area and MAPPA level (PERIOD: an ISO 8601 duration "
+                                         "from P1W to P104W, or none).")
+    @click.argument("area")
+    @click.option("--level", type=click.IntRange(1, 3), required=True)
+    @click.argument("period")
+    @pass_ctx
+    def areas_review_period(ctx: Any, area: str, level: int, period: str) -> None:
+        from disclosure_engine.domain.roles import SYSTEM
+        from disclosure_engine.services.reviews import set_review_period
+
+        view = set_review_period(ctx.db, SYSTEM, area, level, period)
+        click.echo(f"{view['area']}: level {level} review period {view['review_periods'][str(level)] or 'none'} "
+                   "(cases already scheduled keep their date)")
+
     @cli.group(help="API bearer tokens.")
     def tokens() -> None:
         pass
@@ -132,18 +160,21 @@ def register(cli: click.Group, pass_ctx: Callable[..., Any], fail: Callable[...,
         click.echo(f"revoked token {row['id']} ({row['name']}, {row['prefix']}...)")
 
     @cli.command(help="Run one sweep now, in this process (no Redis needed): fire due timers, "
-                      "start the follow-on processes of hand-offs, escalate; print what it did.")
+                      "start the follow-on processes of hand-offs, schedule and start MAPPA review "
+                      "considerations, escalate; print what it did.")
     @pass_ctx
     def sweep(ctx: Any) -> None:
         from disclosure_engine.services.escalation import sweep_escalations
         from disclosure_engine.services.handoffs import sweep_handoffs
+        from disclosure_engine.services.reviews import sweep_reviews
         from disclosure_engine.services.timers import sweep_timers
 
         report = sweep_timers(ctx.db)
         handoffs = sweep_handoffs(ctx.db)  # after the timers: a timer may have ended a process
+        reviews = sweep_reviews(ctx.db)
         escalations = sweep_escalations(ctx.db, settings=ctx.settings)
         line = (f"timers: {report.due} due, {report.fired} fired, {len(report.failed)} failed; "
-                f"{handoffs.line()}; {escalations.line()}")
+                f"{handoffs.line()}; {reviews.line()}; {escalations.line()}")
         if escalations.failed:
             line += f", {len(escalations.failed)} failed"
         if escalations.emails_sent:
@@ -153,9 +184,11 @@ def register(cli: click.Group, pass_ctx: Callable[..., Any], fail: Callable[...,
             click.echo(f"  process {instance_id}: {reason}", err=True)
         for instance_id, reason in handoffs.failed:
             click.echo(f"  hand-off of process {instance_id}: {reason}", err=True)
+        for what, reason in reviews.failed:
+            click.echo(f"  review of {what}: {reason}", err=True)
         for task_id, reason in escalations.failed:
             click.echo(f"  task {task_id}: {reason}", err=True)
-        if report.failed or handoffs.failed or escalations.failed:
+        if report.failed or handoffs.failed or reviews.failed or escalations.failed:
             sys.exit(1)
 
     @cli.command(help="Run an RQ worker for escalations, timers and e-mail; it also keeps the "

@@ -74,6 +74,9 @@ def _empty(db: Database) -> None:
                 conn.execute(text(f"DELETE FROM {name}"))
         conn.execute(text("INSERT INTO audit_head (id, last_seq, last_hash) VALUES (1, 0, :h)"),
                      {"h": "0" * 64})
+        # areas are kept (seeded by a migration), their settings put back to the defaults
+        conn.execute(text("UPDATE area SET review_period_level1 = NULL, review_period_level2 = 'P16W', "
+                          "review_period_level3 = 'P8W'"))
 
 
 @pytest.fixture()

@@ -202,10 +202,11 @@ BATCH_THRESHOLD = 50
 
 def enqueue_due_work(db: Any, queue: Queue, now: datetime | None = None, *,
                      page: int = 2000, max_items: int = 200_000) -> EnqueueReport:
-    """One job per due timer instance, per instance waiting for its hand-off, per task with a
-    due escalation step, per e-mail to (re)send; all found by indexed queries. Raises
+    """One job per due timer instance, per instance waiting for its hand-off, per MAPPA review
+    to schedule or start, per task with a due escalation step, per e-mail to (re)send; all
+    found by indexed queries. Raises
     RedisError if Redis goes away."""
-    from disclosure_engine.services import escalation, handoffs, notifications, timers
+    from disclosure_engine.services import escalation, handoffs, notifications, reviews, timers
 
     now = now or datetime.now(timezone.utc)
     report = EnqueueReport()
@@ -215,6 +216,12 @@ def enqueue_due_work(db: Any, queue: Queue, now: datetime | None = None, *,
     for instance_id in handoffs.pending_handoffs(db, limit=max_items):
         enqueue_unique(queue, f"{TASKS}.hand_off", instance_id, job_id=f"hof-{instance_id}",
                        report=report, kind="handoffs")
+    for instance_id in reviews.pending_schedules(db, limit=max_items):
+        enqueue_unique(queue, f"{TASKS}.schedule_review", instance_id, job_id=f"rvs-{instance_id}",
+                       report=report, kind="reviews")
+    for case_id in reviews.due_reviews(db, now, limit=max_items):
+        enqueue_unique(queue, f"{TASKS}.start_review", case_id, job_id=f"rvc-{case_id}",
+                       report=report, kind="reviews")
     after = None
     seen = 0
     size = _env_seconds("DISCLOSURE_ESCALATION_BATCH", 100)

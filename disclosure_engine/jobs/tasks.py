@@ -73,6 +73,21 @@ def hand_off(instance_id: int) -> int | None:
     return start_follow_on(runtime().db, int(instance_id))
 
 
+def schedule_review(instance_id: int) -> str | None:
+    """Set a case's next MAPPA review from its completed consideration (services.reviews)."""
+    from disclosure_engine.services.reviews import schedule_review as schedule
+
+    when = schedule(runtime().db, int(instance_id))
+    return when.isoformat() if when else None
+
+
+def start_review(case_id: int) -> int | None:
+    """Start the review's consideration of a case whose next review has come."""
+    from disclosure_engine.services.reviews import start_review as start
+
+    return start(runtime().db, int(case_id))
+
+
 def send_mail(notification_id: int) -> str:
     from disclosure_engine.services.notifications import send_email
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from disclosure_engine.domain.cases import validate_case_input
 from disclosure_engine.domain.errors import Conflict, Forbidden, NotFound
+from disclosure_engine.domain.reviews import CONSIDERATION
 from disclosure_engine.domain.roles import Actor, Role
 from disclosure_engine.domain.schedule34a import match_convictions
 from disclosure_engine.persistence.db import Database
@@ -31,7 +32,6 @@ from disclosure_engine.services.processes import start_in_session
 from disclosure_engine.services.views import case_view
 
 CREATOR_ROLES = (Role.OFFICER, Role.CHAIR, Role.MANAGER, Role.ADMIN)
-CONSIDERATION = "s327a_consideration"
 
 
 def create_case(db: Database, actor: Actor, payload: Mapping[str, Any]) -> dict[str, Any]:

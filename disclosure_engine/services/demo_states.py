@@ -37,6 +37,7 @@ from disclosure_engine.services import tasks as task_service
 from disclosure_engine.services.escalation import EscalationSweep, sweep_escalations
 from disclosure_engine.services.handoffs import sweep_handoffs
 from disclosure_engine.services.instances import lock_instance, persist
+from disclosure_engine.services.reviews import sweep_reviews
 from disclosure_engine.services.timers import sweep_timers
 from disclosure_engine.services.workflows import compiled
 
@@ -81,6 +82,7 @@ def settle(db: Database, settings: Settings, rng: random.Random, actors: Mapping
     result.claimed = _claim_some(db, rng, actors, after_instance, set(sign_in_areas))
     sweep_timers(db)
     sweep_handoffs(db)
+    sweep_reviews(db)  # completed considerations: their cases' next MAPPA reviews
     result.escalations = sweep_escalations(db, settings=settings)
     result.tasks = task_counts(db, after_instance)
     return result

@@ -16,6 +16,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from disclosure_engine.domain.deadlines import DeadlinePlan, due_at_for
 from disclosure_engine.domain.errors import Conflict, ValidationFailed
+from disclosure_engine.domain.reviews import CONSIDERATION
 from disclosure_engine.engine import runtime, task_rules
 from disclosure_engine.engine.handoff import end_event_handoff
 from disclosure_engine.engine.runtime import CompiledWorkflow
@@ -86,6 +87,9 @@ def state_changes(instance: Any, wf: Any, now: datetime, *, state_as_text: bool 
         handoff = end_event_handoff(wf, end_event)
         if handoff is not None and handoff.applies(runtime.end_data(wf) if handoff.when else {}):
             changes["handoff_pending"] = True
+        # a completed consideration: the sweep schedules the case's next MAPPA review from it
+        if getattr(wf.spec, "name", None) == CONSIDERATION:
+            changes["review_pending"] = True
     return changes
 
 

@@ -37,6 +37,7 @@ def case_view(case: Case, processes: list[ProcessInstance] | None = None) -> dic
         "schedule_34a_review": case.schedule_34a_review or [],
         "schedule_34a_review_needed": bool(case.schedule_34a_review_needed),
         "created_at": iso(case.created_at),
+        "next_review_at": iso(case.next_review_at),
         "processes": [process_summary(p) for p in (processes or [])],
     }
 

@@ -206,3 +206,16 @@ def test_demo_data_reports_tasks_in_every_state_and_if_empty_adds_nothing(run, d
     assert again.returncode == 0 and again.stdout.startswith("demo data already present; nothing to do")
     with db.engine.connect() as conn:
         assert conn.execute(text("SELECT count(*), count(assignee_id) FROM human_task")).one() == before
+
+
+def test_areas_review_period_is_set_listed_and_refused_when_bad(run):
+    listed = run("areas", "list")
+    assert listed.returncode == 0 and "kent\tlevel 1: none\tlevel 2: P16W\tlevel 3: P8W" in listed.stdout.splitlines()
+    assert len(listed.stdout.splitlines()) == 42
+    done = run("areas", "review-period", "kent", "--level", "3", "P6W")
+    assert done.returncode == 0, done.stderr
+    assert "kent\tlevel 1: none\tlevel 2: P16W\tlevel 3: P6W" in run("areas", "list").stdout.splitlines()
+    bad = run("areas", "review-period", "kent", "--level", "2", "P2D")
+    assert bad.returncode == 2 and "from one week (P1W) to two years (P104W)" in bad.stderr
+    unknown = run("areas", "review-period", "atlantis", "--level", "2", "P8W")
+    assert unknown.returncode == 2 and "atlantis" in unknown.stderr

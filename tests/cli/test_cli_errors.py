@@ -35,7 +35,7 @@ def test_a_missing_choice_option_names_the_choices_on_one_line(tmp_path):
 
 
 @pytest.mark.parametrize("args, names", [
-    ((), "audit, db, demo-data, serve, sweep, tokens, users, worker, workflows"),
+    ((), "areas, audit, db, demo-data, serve, sweep, tokens, users, worker, workflows"),
     (("db",), "upgrade"),
     (("workflows",), "deploy, diff, list, migrate, revert, validate"),
 ])

@@ -198,6 +198,7 @@ def test_sweep_command_runs_in_the_foreground_without_redis(world, settings, mon
     assert result.exit_code == 0, result.output
     assert result.output.strip() == ("timers: 0 due, 0 fired, 0 failed; "
                                      "hand-offs: 0 pending, 0 started, 0 failed; "
+                                     "reviews: 0 scheduled, 0 due, 0 started; "
                                      "escalations: reminded 0, overdue 3, escalated 3")
     again = CliRunner().invoke(cli, ["sweep"])
     assert "escalations: reminded 0, overdue 0, escalated 0" in again.output

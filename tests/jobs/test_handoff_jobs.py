@@ -27,8 +27,9 @@ def test_the_periodic_sweep_enqueues_a_hand_off_job_that_starts_delivery_once(db
     queue = queue_for(rconn)
     first = enqueue_due_work(db, queue)
     second = enqueue_due_work(db, queue)  # a second sweep before any worker ran: collapses
-    assert first.by_kind == {"handoffs": 1} and second.pending == 1
-    assert queue.job_ids == [f"hof-{consideration}"]
+    # the completed consideration also asks for its next MAPPA review to be scheduled
+    assert first.by_kind == {"handoffs": 1, "reviews": 1} and second.pending == 2
+    assert sorted(queue.job_ids) == sorted([f"hof-{consideration}", f"rvs-{consideration}"])
     job_tasks.set_runtime(settings, db)
     try:
         SimpleWorker([queue], connection=rconn).work(burst=True)

@@ -196,6 +196,8 @@ class CaseOut(Schema):
         "description": "Only after a change of convictions: the s.327A consideration it started, if any"})
     notices = f.List(f.String(), metadata={"description": "Only after a change of convictions: what to look at next"})
     created_at = _dt()
+    next_review_at = _dt(description="When the next s.327A consideration starts by itself (the MAPPA review "
+                                     "after the last one completed, by the area's period for the level); null: none")
     processes = f.List(f.Nested(ProcessSummary))
 
 

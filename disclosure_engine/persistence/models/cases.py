@@ -18,6 +18,10 @@ class Case(Base):
         # "cases waiting for a Schedule 34A judgement" per area: only those rows are indexed
         Index("ix_case_record_review_needed", "area_id", postgresql_where=sql_text("schedule_34a_review_needed"),
               sqlite_where=sql_text("schedule_34a_review_needed")),
+        # the sweep's "the next MAPPA review consideration is due" query
+        Index("ix_case_record_next_review_at", "next_review_at",
+              postgresql_where=sql_text("next_review_at IS NOT NULL"),
+              sqlite_where=sql_text("next_review_at IS NOT NULL")),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     reference: Mapped[str] = mapped_column(String(40), unique=True)
@@ -38,6 +42,9 @@ class Case(Base):
     schedule_34a_review_needed: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    #: when the next s.327A consideration starts by itself (the MAPPA review after the last one
+    #: completed, by the area's period for the case's level); None: none scheduled
+    next_review_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     area: Mapped[Area] = relationship(lazy="joined")
     convictions: Mapped[list[Conviction]] = relationship(

@@ -14,6 +14,11 @@ class Area(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     slug: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(128))
+    #: how long after a completed s.327A consideration the next one starts, by MAPPA level (ISO
+    #: 8601 duration; None: no automatic review at that level): ``services.reviews``
+    review_period_level1: Mapped[str | None] = mapped_column(String(16))
+    review_period_level2: Mapped[str | None] = mapped_column(String(16), default="P16W", server_default="P16W")
+    review_period_level3: Mapped[str | None] = mapped_column(String(16), default="P8W", server_default="P8W")
 
 
 class User(Base):

@@ -62,6 +62,8 @@ class ProcessInstance(Base):
         # those rows are in the index (PostgreSQL and SQLite both keep partial indexes)
         Index("ix_process_instance_handoff_pending", "id", postgresql_where=sql_text("handoff_pending"),
               sqlite_where=sql_text("handoff_pending")),
+        Index("ix_process_instance_review_pending", "id", postgresql_where=sql_text("review_pending"),
+              sqlite_where=sql_text("review_pending")),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     definition_id: Mapped[int] = mapped_column(ForeignKey("process_definition.id"), index=True)
@@ -83,6 +85,10 @@ class ProcessInstance(Base):
     #: sweep has not started yet (``services.handoffs``); set in the completing step itself
     handoff_pending: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False,
                                                   server_default=sql_false())
+    #: a completed s.327A consideration whose case's next MAPPA review the sweep has not
+    #: scheduled yet (``services.reviews``); set in the completing step itself
+    review_pending: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False,
+                                                 server_default=sql_false())
     #: the instance whose end event started this one (a hand-off); UNIQUE, so an instance hands
     #: off at most once however many sweeps race
     started_from_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"), unique=True)

@@ -1,5 +1,5 @@
-"""Migrations 0008 (hand-offs), 0009 (Schedule 34A questions) and 0010 (sign-in throttle)
-upgrade an existing database and downgrade cleanly, on SQLite and, with DATABASE_URL set, on
+"""Migrations 0008 (hand-offs), 0009 (Schedule 34A questions), 0010 (sign-in throttle) and 0012
+(MAPPA reviews) upgrade an existing database and downgrade cleanly, on SQLite and, with DATABASE_URL set, on
 PostgreSQL (a database of its own, not the suite's)."""
 from __future__ import annotations
 
@@ -187,3 +187,32 @@ def test_0010_adds_the_sign_in_failure_table_and_downgrades(fresh_url):
         engine.dispose()
     upgrade(fresh_url, "0010")
     assert current_revision(fresh_url) == "0010"
+
+
+def test_0012_marks_each_cases_latest_completed_consideration_and_downgrades(fresh_url):
+    upgrade(fresh_url, "0011")
+    _seed_one_instance(fresh_url)  # case 1: a consideration completed (id 1)
+    engine = create_engine(fresh_url)
+    insert = text("INSERT INTO process_instance (id, definition_id, case_id, area_id, status, state, lock_version, "
+                  "started_at, updated_at) VALUES (:id, 1, 1, (SELECT area_id FROM case_record), :status, '{}', 1, "
+                  "'2026-12-01 10:00:00+00:00', '2026-12-01 10:00:00+00:00')")
+    with engine.begin() as conn:
+        conn.execute(insert, {"id": 2, "status": "completed"})  # a later one: the latest
+        conn.execute(insert, {"id": 3, "status": "waiting"})
+    engine.dispose()
+
+    upgrade(fresh_url, "0012")
+    engine = create_engine(fresh_url)
+    with engine.connect() as conn:
+        marked = conn.execute(text("SELECT id FROM process_instance WHERE review_pending ORDER BY id")).scalars().all()
+        assert marked == [2], "only the case's latest completed consideration schedules its review"
+        periods = conn.execute(text("SELECT review_period_level1, review_period_level2, review_period_level3 "
+                                    "FROM area WHERE slug = 'kent'")).one()
+        assert tuple(periods) == (None, "P16W", "P8W")
+        assert conn.execute(text("SELECT next_review_at FROM case_record WHERE id = 1")).scalar_one() is None
+    engine.dispose()
+
+    command.downgrade(alembic_config(fresh_url), "0011")
+    assert "review_pending" not in _instance_columns(fresh_url)
+    upgrade(fresh_url, "0012")
+    assert current_revision(fresh_url) == "0012"

@@ -614,3 +614,16 @@ def test_a_server_fault_answers_a_plain_500_and_logs_what_failed(clients, kent_c
     assert "cannot restore instance state" not in resp.get_data(as_text=True)
     assert any("cannot restore instance state" in r.getMessage() and f"/tasks/{task['id']}/complete" in r.getMessage()
                for r in caplog.records)
+
+
+def test_statistics_count_my_areas_cases_and_refuse_officers(clients, kent_case, essex_case):
+    figures = clients["manager"].get("/api/v1/statistics")
+    assert figures.status_code == 200, figures.get_json()
+    body = figures.get_json()
+    assert [a["area"] for a in body["areas"]] == ["kent"]
+    assert body["areas"][0]["cases"] == {"1": 1, "2": 0, "3": 0} and body["areas"][0]["considerations_started"] == 1
+    assert body["from"].endswith("-04-01")
+    assert_error(clients["officer"].get("/api/v1/statistics"), 403)
+    refused = assert_error(clients["manager"].get("/api/v1/statistics?from=2027-02-01&to=2027-01-01"), 422)
+    assert "to" in refused["errors"]
+    assert "from" in assert_error(clients["manager"].get("/api/v1/statistics?from=soon"), 422)["errors"]

@@ -162,6 +162,12 @@ def test_full_s327a_journey(new_page, server):
     shot(manager, "17-case")
     check_axe(manager, "case")
 
+    manager.get_by_role("link", name="Statistics").click()
+    assert manager.get_by_role("heading", name="Area statistics").is_visible()
+    assert "Kent" in manager.locator("table").inner_text()
+    shot(manager, "17a-statistics")
+    check_axe(manager, "statistics")
+
     manager.get_by_role("link", name="Decision log").click()
     manager.get_by_role("button", name="Export CSV").click()
     shot(manager, "18-export")

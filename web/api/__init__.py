@@ -13,7 +13,7 @@ from flask import Blueprint, Flask, current_app, render_template_string
 from flask_smorest import Api
 from flask_smorest.utils import prepare_response
 
-from web.api import areas, audit, authoring, cases, decisions, processes, tasks, workflows
+from web.api import areas, audit, authoring, cases, decisions, processes, statistics, tasks, workflows
 from web.api.errors import ErrorSchema, install_boundary
 
 PREFIX = "/api/v1"
@@ -21,7 +21,7 @@ API_VERSION = "1.0"
 #: (blueprint, path under /api/v1)
 RESOURCES = ((cases.blp, "/cases"), (processes.blp, "/processes"), (tasks.blp, "/tasks"),
              (decisions.blp, "/decisions"), (audit.blp, "/audit"), (workflows.blp, "/workflows"),
-             (areas.blp, "/areas")) + authoring.RESOURCES
+             (areas.blp, "/areas"), (statistics.blp, "/statistics")) + authoring.RESOURCES
 
 DESCRIPTION = """\
 The disclosure-engine API for MAPPA Responsible Authorities (CJA 2003 s.327A).

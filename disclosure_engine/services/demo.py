@@ -118,11 +118,12 @@ def create_demo_data(db: Database, settings: Settings, *, cases: int = 200, seed
                 lapsed.append(process_id)
             elif paths[key]:
                 fitting = _fitting(paths[key], facts.get(key, {})) or paths[key]
-                stop = None
-                if key == "s327a_consideration" and i % DISCLOSED_EVERY == DISCLOSED_AT:
-                    fitting, stop = _disclosing(fitting) or fitting, 10**6
+                to_the_end = key == "s327a_consideration" and i % DISCLOSED_EVERY == DISCLOSED_AT
+                if to_the_end:
+                    fitting = _disclosing(fitting) or fitting
                 path = rng.choice(fitting)
-                done, decided, _ = _replay(db, actors, area, process_id, path, rng, stop=stop)
+                done, decided, _ = _replay(db, actors, area, process_id, path, rng,
+                                           stop=len(_task_steps(path)) if to_the_end else None)
                 result.completed_tasks += done
                 result.decisions += decided
         if progress:

@@ -5,8 +5,8 @@ import re
 from datetime import datetime
 from typing import Any, NoReturn
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session, aliased
 
 from disclosure_engine.domain.errors import Forbidden, ValidationFailed
 from disclosure_engine.domain.roles import Actor, Role
@@ -107,10 +107,10 @@ def only_current_decision(session: Session, case: Case, key: str, outcomes: tupl
     decision out (``decision_outcome``) started without naming one; else a 422 on
     ``data.decision_id``: with none, nothing may be delivered (no disclosure without a recorded
     decision); with several, the caller must say which."""
-    superseded = select(Decision.supersedes_id).where(Decision.supersedes_id.is_not(None))
+    newer = aliased(Decision)
     ids = list(session.execute(select(Decision.id).where(
-        Decision.case_id == case.id, Decision.outcome.in_(outcomes), Decision.id.not_in(superseded))
-        .order_by(Decision.id)).scalars())
+        Decision.case_id == case.id, Decision.outcome.in_(outcomes),
+        ~exists().where(newer.supersedes_id == Decision.id)).order_by(Decision.id)).scalars())
     wanted = " or ".join(outcomes)
     if not ids:
         _refuse(f"{key} carries out a decision to {wanted}, and no current decision to {wanted} is "

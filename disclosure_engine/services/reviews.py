@@ -71,10 +71,10 @@ def schedule_review(db: Database, instance_id: int) -> datetime | None:
         ).scalar_one_or_none()
         if instance is None:
             return None
-        instance.review_pending = False
         case = _locked_case(session, instance.case_id)
-        if case is None:
+        if case is None:  # held by another transaction: keep the mark, the next sweep retries
             return None
+        instance.review_pending = False
         period = period_for(case.area, case.level)
         when = next_review(instance.completed_at or utcnow(), period)
         case.next_review_at = when

@@ -33,6 +33,7 @@ from disclosure_engine.persistence.models import (
 )
 from disclosure_engine.services import audit
 from disclosure_engine.services.access import visible_area_ids
+from disclosure_engine.services.decisions import listing_area
 
 LONDON = ZoneInfo("Europe/London")
 READER_ROLES = (Role.CHAIR, Role.MANAGER, Role.AUDITOR, Role.ADMIN)
@@ -81,8 +82,7 @@ def area_statistics(db: Database, actor: Actor, *, date_from: date | None = None
         _delivered(session, chosen, start, stop, figures)
         _overdue(session, chosen, now, figures)
         audit.record(session, actor, "statistics.viewed", "statistics", "areas",
-                     area=area or (next(iter(actor.areas)) if len(actor.areas) == 1 and not actor.national else None),
-                     detail={"from": date_from.isoformat(), "to": date_to.isoformat(),
+                     area=listing_area(actor, {"area": area}), detail={"from": date_from.isoformat(), "to": date_to.isoformat(),
                              "areas": [a.slug for a in areas]})
         rows = [{"area": a.slug, "name": a.name, **figures[a.id]} for a in areas]
         return {"from": date_from.isoformat(), "to": date_to.isoformat(), "areas": rows, "totals": _sum(rows)}

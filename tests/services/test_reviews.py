@@ -111,3 +111,16 @@ def test_a_case_no_longer_a_child_sex_offenders_is_not_reconsidered(db, staff): 
     assert "no longer" in skipped["detail"]["reason"]
     with db.transaction() as session:
         assert session.execute(select(Case.next_review_at).where(Case.id == case_id)).scalar() is None
+
+
+def test_a_case_held_by_another_transaction_keeps_its_mark_for_the_next_sweep(db, staff):  # noqa: F811
+    if db.dialect != "postgresql":
+        pytest.skip("SQLite serialises writers (BEGIN IMMEDIATE): no row is ever held by another")
+    case_id, first = new_consideration(db, staff, level=2)
+    replay_path(db, staff, first, "s327a_consideration", LEVEL2)
+    with db.engine.connect() as other, other.begin():
+        other.execute(select(Case.id).where(Case.id == case_id).with_for_update())
+        assert reviews.schedule_review(db, first) is None, "skipped while the case is held"
+    assert reviews.pending_schedules(db) == [first], "the mark stays: nothing was lost"
+    assert reviews.schedule_review(db, first) is not None
+    assert reviews.pending_schedules(db) == []

@@ -187,3 +187,20 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(uk_datetime=uk_datetime, uk_date=uk_date, area_name=area_name,
                                  workflow_name=workflow_name, humanise=humanise)
     app.jinja_env.globals.update(due_tag=due_tag, STATUS_TAGS=STATUS_TAGS, OUTCOME_TAGS=OUTCOME_TAGS)
+
+
+def parse_day(value: str | None, field: str, errors: dict[str, list[str]]) -> date | None:
+    """A YYYY-MM-DD filter value, or None (recording a field error when it is not a real date)."""
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        errors[field] = ["Enter a real date, for example 2027-03-27"]
+        return None
+
+
+def area_choices() -> list[tuple[str, str]]:
+    """(slug, name) of the areas the signed-in user may filter on: all for national roles."""
+    slugs = sorted(AREAS) if g.actor.national else sorted(g.actor.areas)
+    return [(s, AREAS.get(s, s)) for s in slugs]

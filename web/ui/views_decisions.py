@@ -15,7 +15,7 @@ from disclosure_engine.domain.vocabulary import DECISION_FIELDS, DECISION_OUTCOM
 from disclosure_engine.services import decisions as decision_service
 from disclosure_engine.services.workflows import SHIPPED_KEYS
 from web.ui.auth import db
-from web.ui.filters import page_number, pagination
+from web.ui.filters import area_choices, page_number, pagination, parse_day
 
 bp = Blueprint("decisions", __name__)
 PER_PAGE = 25
@@ -42,16 +42,6 @@ FIELD_LABELS = {
 }
 
 
-def _date(value: str | None, field: str, errors: dict[str, list[str]]) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        errors[field] = ["Enter a real date, for example 2027-03-27"]
-        return None
-
-
 def _filters() -> tuple[dict[str, str], dict[str, Any], dict[str, list[str]]]:
     raw = {k: (request.values.get(k) or "").strip() for k in FILTERS}
     errors: dict[str, list[str]] = {}
@@ -59,17 +49,12 @@ def _filters() -> tuple[dict[str, str], dict[str, Any], dict[str, list[str]]]:
         "area": raw["area"] if raw["area"] in AREAS else None,
         "outcome": raw["outcome"] if raw["outcome"] in DECISION_OUTCOMES else None,
         "workflow": raw["workflow"] or None,
-        "date_from": _date(raw["from"], "from", errors), "date_to": _date(raw["to"], "to", errors),
+        "date_from": parse_day(raw["from"], "from", errors), "date_to": parse_day(raw["to"], "to", errors),
         "officer": raw["officer"].lower() or None,
         "presumption_applied": {"yes": True, "no": False}.get(raw["presumption"]),
         "overdue_at_decision": {"yes": True, "no": False}.get(raw["overdue"]),
     }
     return raw, {k: v for k, v in parsed.items() if v is not None}, errors
-
-
-def _areas() -> list[tuple[str, str]]:
-    slugs = sorted(AREAS) if g.actor.national else sorted(g.actor.areas)
-    return [(s, AREAS.get(s, s)) for s in slugs]
 
 
 @bp.get("/decisions")
@@ -79,7 +64,7 @@ def log() -> Any:
     result = decision_service.decision_log(db(), g.actor, limit=PER_PAGE, offset=(page - 1) * PER_PAGE, **parsed)
     query = urlencode({k: v for k, v in raw.items() if v})
     return render_template("decision_log.html", filters=raw, errors=errors, decisions=result["items"],
-                           total=result["total"], total_capped=result.get("total_capped", False), areas=_areas(), outcomes=DECISION_OUTCOMES,
+                           total=result["total"], total_capped=result.get("total_capped", False), areas=area_choices(), outcomes=DECISION_OUTCOMES,
                            workflows=SHIPPED_KEYS, query=query,
                            pagination=pagination(page, PER_PAGE, result["total"], "decisions.log", **raw))
 

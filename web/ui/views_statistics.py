@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
@@ -13,6 +12,7 @@ from disclosure_engine.domain.areas import AREAS
 from disclosure_engine.domain.errors import ValidationFailed
 from disclosure_engine.services import statistics as statistics_service
 from web.ui.auth import db
+from web.ui.filters import area_choices, parse_day
 
 bp = Blueprint("statistics", __name__)
 #: decision columns shown, in this order: (workflow, outcome, heading)
@@ -30,19 +30,10 @@ CSV_COLUMNS = ("area", "name", "cso_cases_level_1", "cso_cases_level_2", "cso_ca
 def _period() -> tuple[dict[str, str], dict[str, Any], dict[str, list[str]]]:
     raw = {k: (request.values.get(k) or "").strip() for k in ("area", "from", "to")}
     errors: dict[str, list[str]] = {}
-    parsed: dict[str, Any] = {"area": raw["area"] if raw["area"] in AREAS else None}
-    for key, name in (("from", "date_from"), ("to", "date_to")):
-        if raw[key]:
-            try:
-                parsed[name] = date.fromisoformat(raw[key])
-            except ValueError:
-                errors[key] = ["Enter a real date, for example 2027-03-31"]
+    parsed: dict[str, Any] = {"area": raw["area"] if raw["area"] in AREAS else None,
+                              "date_from": parse_day(raw["from"], "from", errors),
+                              "date_to": parse_day(raw["to"], "to", errors)}
     return raw, parsed, errors
-
-
-def _areas() -> list[tuple[str, str]]:
-    slugs = sorted(AREAS) if g.actor.national else sorted(g.actor.areas)
-    return [(s, AREAS.get(s, s)) for s in slugs]
 
 
 def _result(parsed: dict[str, Any]) -> tuple[dict[str, Any] | None, dict[str, list[str]]]:
@@ -62,7 +53,7 @@ def index() -> Any:
     result, service_errors = (None, {}) if errors else _result(parsed)
     errors = errors or service_errors
     query = urlencode({k: v for k, v in raw.items() if v})
-    return render_template("statistics.html", filters=raw, errors=errors, result=result, areas=_areas(),
+    return render_template("statistics.html", filters=raw, errors=errors, result=result, areas=area_choices(),
                            decision_columns=DECISION_COLUMNS, decided=_decided, query=query), 422 if errors else 200
 
 

@@ -19,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from disclosure_engine.config import Settings, load_settings
 from disclosure_engine.domain.errors import DisclosureError, ValidationFailed
+from disclosure_engine.engine import time_limit
 
 PROG = "disclosure-engine"
 log = logging.getLogger(__name__)
@@ -42,6 +43,7 @@ class Context:
     def settings(self) -> Settings:
         if self._settings is None:
             self._settings = load_settings()
+            time_limit.configure(self._settings.expression_timeout_ms)
         return self._settings
 
     @property

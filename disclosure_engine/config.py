@@ -91,7 +91,7 @@ class Settings:
     instance_dir: Path = PROJECT_ROOT / "instance"
     workflows_dir: Path = PROJECT_ROOT / "workflows"
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES
-    expression_timeout_ms: int = 200
+    expression_timeout_ms: int = 1000
     sweep_seconds: int = 30
     smtp_host: str | None = None
     smtp_port: int = 25
@@ -137,6 +137,15 @@ def _int_up_to(env: dict[str, str], name: str, default: int, maximum: int) -> in
     return value
 
 
+def _expression_timeout(env: dict[str, str]) -> int:
+    """10 ms to a minute: less refuses ordinary conditions, more is no bound on a request that
+    holds an instance's lock (the same bounds as ``engine.time_limit``)."""
+    value = _int_up_to(env, "EXPRESSION_TIMEOUT_MS", 1000, 60_000)
+    if value < 10:
+        raise BadInput(f"EXPRESSION_TIMEOUT_MS must be at least 10, got {value}")
+    return value
+
+
 #: bounds of the sign-in throttle's settings (a day's window; a limit past which it does nothing)
 MAX_SIGN_IN_SOURCE_LIMIT = 1000
 MAX_SIGN_IN_SOURCE_WINDOW_MINUTES = 24 * 60
@@ -179,7 +188,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         instance_dir=instance_dir,
         workflows_dir=Path(env.get("WORKFLOWS_DIR") or PROJECT_ROOT / "workflows"),
         max_upload_bytes=max_upload_bytes(env),
-        expression_timeout_ms=_int(env, "EXPRESSION_TIMEOUT_MS", 200),
+        expression_timeout_ms=_expression_timeout(env),
         sweep_seconds=_int(env, "SWEEP_SECONDS", 30),
         smtp_host=env.get("SMTP_HOST") or None,
         smtp_port=_int(env, "SMTP_PORT", 25),

@@ -15,6 +15,7 @@ from flask import Flask, jsonify
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from disclosure_engine.config import Settings, load_settings
+from disclosure_engine.engine import time_limit
 from disclosure_engine.persistence.db import Database
 from web import text_guard
 
@@ -49,6 +50,8 @@ def configure(app: Flask, settings: Settings, overrides: dict[str, Any]) -> None
 
 
 def register_extensions(app: Flask, settings: Settings) -> None:
+    # the expression time limit is the process's (``engine.time_limit``), set before any compile
+    time_limit.configure(settings.expression_timeout_ms)
     app.extensions["db"] = Database(settings.database_url)
     app.extensions["redis_check"] = importlib.import_module("disclosure_engine.jobs.connection").redis_check_for(settings)
 

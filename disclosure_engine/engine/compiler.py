@@ -16,6 +16,7 @@ from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.spiff.parser import VALIDATOR, SpiffBpmnParser
 
+from disclosure_engine.engine import time_limit
 from disclosure_engine.engine.bundle import WorkflowBundle
 from disclosure_engine.engine.problems import InvalidWorkflow, Problem
 from disclosure_engine.engine.xml_safety import parse_xml
@@ -34,7 +35,7 @@ class CompiledWorkflow:
     subprocess_specs: dict[str, Any]
     forms: dict[str, dict[str, Any]]
     bundle: WorkflowBundle
-    timeout_ms: int = 200
+    timeout_ms: int = time_limit.DEFAULT_MS
 
 
 def line_of(root: etree._Element, element_id: str | None) -> int:
@@ -107,8 +108,10 @@ def _spiff_problem(exc: Exception, bundle: WorkflowBundle,
     return Problem(fallback, 1, "-", f"cannot parse workflow: {type(exc).__name__}: {text}")
 
 
-def compile_bundle(bundle: WorkflowBundle, *, timeout_ms: int = 200) -> CompiledWorkflow:
-    """Parse every BPMN and DMN of the bundle (each through the XML safety check first)."""
+def compile_bundle(bundle: WorkflowBundle, *, timeout_ms: int | None = None) -> CompiledWorkflow:
+    """Parse every BPMN and DMN of the bundle (each through the XML safety check first); its
+    expressions get ``timeout_ms`` each (default: the process's limit, ``engine.time_limit``)."""
+    timeout_ms = time_limit.current() if timeout_ms is None else timeout_ms
     parser = SpiffBpmnParser(validator=VALIDATOR)
     roots: dict[str, etree._Element] = {}
     current = bundle.primary
@@ -145,8 +148,9 @@ _cache: OrderedDict[tuple[str, int], CompiledWorkflow] = OrderedDict()
 _lock = threading.Lock()
 
 
-def compiled_cache(bundle: WorkflowBundle, *, timeout_ms: int = 200) -> CompiledWorkflow:
+def compiled_cache(bundle: WorkflowBundle, *, timeout_ms: int | None = None) -> CompiledWorkflow:
     """compile_bundle with an LRU keyed by (content_hash, timeout); safe across threads."""
+    timeout_ms = time_limit.current() if timeout_ms is None else timeout_ms
     key = (bundle.content_hash, timeout_ms)
     with _lock:
         hit = _cache.get(key)

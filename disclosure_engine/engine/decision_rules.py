@@ -45,7 +45,7 @@ def decision_condition(properties: Mapping[str, Any]) -> str | None:
 
 
 def decides(properties: Mapping[str, Any], data: Mapping[str, Any], *, element_id: str = "task",
-            timeout_ms: int = 200) -> bool:
+            timeout_ms: int | None = None) -> bool:
     """Whether completing the task with ``data`` (the task's data with the submission merged
     in) writes a decision record.
 

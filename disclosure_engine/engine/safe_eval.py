@@ -15,6 +15,7 @@ from collections.abc import Mapping, MutableMapping
 from functools import lru_cache
 from typing import Any, Literal
 
+from disclosure_engine.engine import time_limit
 from disclosure_engine.engine.safe_builtins import (
     ALL_ATTRIBUTE_NAMES,
     ALL_CLASS_METHOD_NAMES,
@@ -204,17 +205,21 @@ def check_expression(text: str, *, mode: Mode = "eval") -> str | None:
 
 
 def evaluate(text: str, names: Mapping[str, Any], *, extra: Mapping[str, Any] | None = None,
-             timeout_ms: int = 200) -> Any:
+             timeout_ms: int | None = None) -> Any:
     """Evaluate an expression over task data ``names`` (never modified) within the time bound."""
     from disclosure_engine.engine.safe_interp import Interpreter
     tree = parse_checked(text, "eval")
-    return Interpreter(names, extra or {}, timeout_ms, "eval").run_expression(tree)
+    return Interpreter(names, extra or {}, _limit(timeout_ms), "eval").run_expression(tree)
 
 
 def execute(text: str, names: MutableMapping[str, Any], *,
-            extra: Mapping[str, Any] | None = None, timeout_ms: int = 200) -> None:
+            extra: Mapping[str, Any] | None = None, timeout_ms: int | None = None) -> None:
     """Run a script; assignments go into ``names`` (the task data)."""
     from disclosure_engine.engine.safe_interp import Interpreter
     tree = parse_checked(text, "exec")
-    Interpreter(names, extra or {}, timeout_ms, "exec").run_module(tree)
+    Interpreter(names, extra or {}, _limit(timeout_ms), "exec").run_module(tree)
 
+
+
+def _limit(timeout_ms: int | None) -> int:
+    return time_limit.current() if timeout_ms is None else timeout_ms

@@ -34,7 +34,7 @@ class UnsafeExpression(ExpressionError):
 class SafeEnvironment(BasePythonScriptEngineEnvironment):
     """Evaluates and executes only through :mod:`safe_eval`; there is no eval/exec path."""
 
-    def __init__(self, timeout_ms: int = 200) -> None:
+    def __init__(self, timeout_ms: int | None = None) -> None:
         super().__init__({})
         self.timeout_ms = timeout_ms
 
@@ -68,7 +68,7 @@ class SafeScriptEngine(PythonScriptEngine):
     (``script``) and would surface as a NameError instead of our reason.
     """
 
-    def __init__(self, timeout_ms: int = 200) -> None:
+    def __init__(self, timeout_ms: int | None = None) -> None:
         super().__init__(environment=SafeEnvironment(timeout_ms))
 
     def call_service(self, task: Any, **kwargs: Any) -> Any:
@@ -79,6 +79,6 @@ class SafeScriptEngine(PythonScriptEngine):
             raise WorkflowTaskException(str(err), task=task, exception=err) from err
 
 
-def make_script_engine(timeout_ms: int = 200) -> PythonScriptEngine:
+def make_script_engine(timeout_ms: int | None = None) -> PythonScriptEngine:
     """A fresh safe engine; cheap, so one per workflow object keeps timeouts independent."""
     return SafeScriptEngine(timeout_ms)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from disclosure_engine.config import Settings, load_settings
+from disclosure_engine.engine import time_limit
 from disclosure_engine.persistence.db import Database
 
 log = logging.getLogger(__name__)
@@ -28,6 +29,7 @@ def runtime() -> Runtime:
     global _runtime
     if _runtime is None:
         settings = load_settings()
+        time_limit.configure(settings.expression_timeout_ms)
         _runtime = Runtime(settings, Database(settings.database_url))
     return _runtime
 
@@ -35,6 +37,7 @@ def runtime() -> Runtime:
 def set_runtime(settings: Settings, db: Database | None = None) -> None:
     """Used by the worker command (and tests) to share one settings/database per process."""
     global _runtime
+    time_limit.configure(settings.expression_timeout_ms)
     _runtime = Runtime(settings, db or Database(settings.database_url))
 
 

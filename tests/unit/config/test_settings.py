@@ -42,6 +42,9 @@ def test_bad_values_are_one_line_errors():
         load_settings({"SWEEP_SECONDS": "often", "SECRET_KEY": "x" * 40})
     with pytest.raises(BadInput, match="DISCLOSURE_ENV"):
         load_settings({"DISCLOSURE_ENV": "staging"})
+    for limit in ("5", "60001"):
+        with pytest.raises(BadInput, match="EXPRESSION_TIMEOUT_MS"):
+            load_settings({"EXPRESSION_TIMEOUT_MS": limit, "SECRET_KEY": "x" * 40})
 
 
 @pytest.mark.parametrize("env, needle", [

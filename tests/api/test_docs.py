@@ -76,7 +76,8 @@ def test_docs_have_examples_for_every_endpoint():
     text = "\n".join(blocks())
     for needle in ("/areas", "/cases\"", "/cases?", "/cases/$CASE_ID\"", "/processes", "/tasks?", "/claim",
                    "/draft", "/complete", "/release", "/decisions?", "/decisions/$DECISION_ID\"",
-                   "/supersede", "/convictions", "needs_review=true", "format=csv", "/audit?", "/audit/verify", "/workflows\"", "/versions/", "/diff?"):
+                   "/supersede", "/convictions", "/level", "needs_review=true", "format=csv", "/audit?",
+                   "/audit/verify", "/workflows\"", "/versions/", "/diff?"):
         assert needle in text, needle
 
 

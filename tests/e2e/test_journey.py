@@ -162,6 +162,17 @@ def test_full_s327a_journey(new_page, server):
     shot(manager, "17-case")
     check_axe(manager, "case")
 
+    manager.get_by_role("link", name="Change the MAPPA level").click()
+    check_axe(manager, "case-level")
+    manager.get_by_role("button", name="Change the level").click()
+    assert manager.locator("#level-error").is_visible()  # no level chosen
+    check_axe(manager, "case-level-with-errors")
+    manager.get_by_label("Level 3").check()
+    manager.get_by_label("Why the level is changing").fill("MAPP meeting raised the case: new intelligence of contact.")
+    manager.get_by_role("button", name="Change the level").click()
+    assert "The case is now at MAPPA level 3." in manager.locator("main").inner_text()
+    shot(manager, "17b-case-level-changed")
+
     manager.get_by_role("link", name="Statistics").click()
     assert manager.get_by_role("heading", name="Area statistics").is_visible()
     assert "Kent" in manager.locator("table").inner_text()

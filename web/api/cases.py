@@ -6,7 +6,7 @@ from typing import Any
 from flask import url_for
 
 from disclosure_engine.domain.errors import NotFound, ValidationFailed
-from disclosure_engine.services import cases, convictions, processes, workflows
+from disclosure_engine.services import case_level, cases, convictions, processes, workflows
 from web.api import schemas as s
 from web.api.auth import current_actor, db
 from web.api.blueprint import ApiBlueprint, json_body
@@ -62,6 +62,22 @@ def amend_convictions(case_id: int) -> Any:
     ``case.convictions_amended`` with the list before and after.
     """
     return convictions.amend_convictions(db(), current_actor(), case_id, json_body())
+
+
+@blp.route("/<int(max=2147483647):case_id>/level", methods=["PUT"])
+@blp.doc(requestBody={"required": True, "content": {"application/json": {"schema": s.CaseLevelIn}}})
+@blp.response(200, s.CaseOut)
+@blp.errors(400, 401, 403, 404, 409, 422)
+def change_level(case_id: int) -> Any:
+    """Change a case's MAPPA level
+
+    For a chair, manager or administrator of the case's area, with a ``reason``. The steps still
+    to come of every running process carry the new ``mappa_level`` (``processes_updated``): a
+    consideration that has not reached its decision yet is decided as the new level requires,
+    and a decision step already open is named in ``notices``. The next review consideration
+    moves to the area's period for the new level. Audited as ``case.level_changed``.
+    """
+    return case_level.change_level(db(), current_actor(), case_id, json_body())
 
 
 @blp.route("/<int(max=2147483647):case_id>/processes", methods=["POST"])

@@ -144,6 +144,16 @@ class ConvictionsAmendIn(Schema):
         "example": "Victim's date of birth confirmed from the CPS file: she was 15 at the time."})
 
 
+class CaseLevelIn(Schema):
+    """The case's new MAPPA level and why; the domain validator gives the field errors (422)."""
+
+    level = f.Integer(required=True, validate=v.Range(1, 3), metadata={
+        "description": "The new MAPPA level (1 to 3), not the one the case is at", "example": 3})
+    reason = f.String(required=True, metadata={
+        "description": "Why the level changes (at least 20 characters; not a placeholder). Kept in the audit log",
+        "example": "MAPP meeting of 1 December raised the case to level 3: new intelligence of contact with a child."})
+
+
 class Schedule34AQuestion(Schema):
     conviction_index = f.Integer(metadata={"description": "Position in convictions (0-based)"})
     paragraph = f.String(allow_none=True)
@@ -194,7 +204,11 @@ class CaseOut(Schema):
                        "s.327A duty applies is undecided"})
     consideration_started = f.Integer(allow_none=True, metadata={
         "description": "Only after a change of convictions: the s.327A consideration it started, if any"})
-    notices = f.List(f.String(), metadata={"description": "Only after a change of convictions: what to look at next"})
+    notices = f.List(f.String(), metadata={
+        "description": "Only after a change of convictions or level: what to look at next"})
+    processes_updated = f.List(f.Integer(), metadata={
+        "description": "Only after a change of level: the running processes whose steps still to come now carry "
+                       "the new mappa_level"})
     created_at = _dt()
     next_review_at = _dt(description="When the next s.327A consideration starts by itself (the MAPPA review "
                                      "after the last one completed, by the area's period for the level); null: none")

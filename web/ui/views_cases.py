@@ -8,6 +8,7 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 
 from disclosure_engine.domain.errors import ValidationFailed
 from disclosure_engine.domain.roles import AUDIT_ROLES, SUPERVISOR_ROLES
+from disclosure_engine.services import case_level as level_service
 from disclosure_engine.services import cases as case_service
 from disclosure_engine.services import convictions as conviction_service
 from disclosure_engine.services import page_reads as queries
@@ -38,7 +39,30 @@ def case(case_id: int) -> Any:
     if g.actor.has_role(*SUPERVISOR_ROLES, *AUDIT_ROLES):
         viewers = queries.case_viewers(db(), g.actor, case_id)
     return render_template("case.html", case=case, processes=processes, decisions=decisions, viewers=viewers,
-                           can_amend=may_amend() and g.actor.in_area(case["area"]))
+                           can_amend=may_amend() and g.actor.in_area(case["area"]),
+                           can_change_level=level_service.may_change_level(g.actor, case["area"]))
+
+
+@bp.route("/cases/<int:case_id>/level", methods=["GET", "POST"])
+def level(case_id: int) -> Any:
+    """Move the case to another MAPPA level, with the reason (``services.case_level``)."""
+    case = case_service.get_case(db(), g.actor, case_id)  # audited: case.viewed; NotFound elsewhere
+    if not level_service.may_change_level(g.actor, case["area"]):
+        abort(403)
+    values = {"level": "", "reason": ""}
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        values = {name: (request.form.get(name) or "").strip() for name in values}
+        chosen: Any = int(values["level"]) if values["level"] in ("1", "2", "3") else None
+        try:
+            result = level_service.change_level(db(), g.actor, case_id,
+                                                {"level": chosen, "reason": values["reason"]})
+        except ValidationFailed as failed:
+            errors = {key if key in values else "level": messages for key, messages in failed.errors.items()}
+        else:
+            flash(" ".join([f"The case is now at MAPPA level {result['level']}.", *result["notices"]]), "success")
+            return redirect(url_for("cases.case", case_id=case_id))
+    return render_template("case_level.html", case=case, values=values, errors=errors), 422 if errors else 200
 
 
 @bp.get("/cases/waiting")

@@ -41,3 +41,16 @@ def next_review(completed_at: datetime, period: str | None) -> datetime | None:
     if period is None:
         return None
     return add_duration(completed_at, period)
+
+
+_UNITS = (("years", "year"), ("months", "month"), ("weeks", "week"), ("days", "day"))
+
+
+def describe_period(period: str | None) -> str:
+    """A stored period as people say it ("every 16 weeks", "every 6 months"), for pages."""
+    if period is None:
+        return "No automatic review"
+    duration = parse_duration(period)
+    parts = [f"{n} {plural if n != 1 else singular}" for plural, singular in _UNITS
+             if (n := getattr(duration, plural, 0) or 0)]
+    return "Every " + " and ".join(parts) if parts else period

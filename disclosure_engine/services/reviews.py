@@ -138,15 +138,37 @@ def set_review_period(db: Database, actor: Actor, area_slug: str, level: int, pe
         raise Forbidden("Only an administrator may set review periods")
     if level not in (1, 2, 3):
         raise ValidationFailed("Invalid level", {"level": ["MAPPA levels are 1, 2 and 3"]})
-    value = check_period(period)
+    return set_review_periods(db, actor, area_slug, {level: period}, fields={level: "period"})
+
+
+def set_review_periods(db: Database, actor: Actor, area_slug: str, periods: dict[int, str | None], *,
+                       fields: dict[int, str] | None = None) -> dict[str, object]:
+    """Several levels' periods of one area at once, in one transaction: every period is checked
+    first (a ValidationFailed names each wrong one, by ``fields[level]``, else ``level_N``), and
+    one ``area.review_period_set`` event is recorded per level that changes."""
+    if not actor.has_role(Role.ADMIN):
+        raise Forbidden("Only an administrator may set review periods")
+    errors: dict[str, list[str]] = {}
+    values: dict[int, str | None] = {}
+    for level, period in sorted(periods.items()):
+        field_name = (fields or {}).get(level, f"level_{level}")
+        try:
+            values[level] = check_period(period, field=field_name)
+        except ValidationFailed as failed:
+            errors.update(failed.errors)
+    if errors:
+        raise ValidationFailed("Invalid review period", errors)
     with db.transaction() as session:
-        area = session.execute(select(Area).where(Area.slug == area_slug)).scalar_one_or_none()
+        area = session.execute(select(Area).where(Area.slug == area_slug).with_for_update()).scalar_one_or_none()
         if area is None:
             raise ValidationFailed("Unknown area", {"area": [f"No area {area_slug!r}"]})
-        before = period_for(area, level)
-        setattr(area, f"review_period_level{level}", value)
-        audit.record(session, actor, "area.review_period_set", "area", area.id, area=area.slug,
-                     detail={"level": level, "before": before, "after": value})
+        for level, value in values.items():
+            before = period_for(area, level)
+            if before == value:
+                continue
+            setattr(area, f"review_period_level{level}", value)
+            audit.record(session, actor, "area.review_period_set", "area", area.id, area=area.slug,
+                         detail={"level": level, "before": before, "after": value})
         return area_periods(area)
 
 

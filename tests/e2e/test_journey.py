@@ -179,6 +179,11 @@ def test_full_s327a_journey(new_page, server):
     shot(manager, "17a-statistics")
     check_axe(manager, "statistics")
 
+    manager.get_by_role("link", name="Review periods").click()
+    assert manager.get_by_role("heading", name="MAPPA review periods").is_visible()
+    assert "Every 16 weeks" in manager.locator("tr", has_text="Kent").inner_text()
+    check_axe(manager, "review-periods")
+
     manager.get_by_role("link", name="Decision log").click()
     manager.get_by_role("button", name="Export CSV").click()
     shot(manager, "18-export")

@@ -83,6 +83,7 @@ def _register_blueprints(app: Flask) -> None:
     from web.ui import (
         auth,
         views_admin,
+        views_areas,
         views_authoring,
         views_cases,
         views_decisions,
@@ -91,7 +92,7 @@ def _register_blueprints(app: Flask) -> None:
     )
 
     blueprints = [views_tasks.bp, views_cases.bp, views_decisions.bp, views_statistics.bp, views_admin.work_bp,
-                  views_admin.audit_bp, views_admin.workflows_bp, views_authoring.bp]
+                  views_admin.audit_bp, views_admin.workflows_bp, views_authoring.bp, views_areas.bp]
     if notifications_available():
         blueprints.append(views_admin.notifications_bp)
     for bp in blueprints:

@@ -122,6 +122,9 @@ def navigation() -> list[dict[str, Any]]:
         items.append({"text": "Decision log", "href": url_for("decisions.log"), "active": path.startswith("/decisions")})
         items.append({"text": "Statistics", "href": url_for("statistics.index"),
                       "active": path.startswith("/statistics")})
+    if actor.has_role(*SUPERVISOR_ROLES, *AUDIT_ROLES):
+        items.append({"text": "Review periods", "href": url_for("areas.index"),
+                      "active": path.startswith("/areas")})
     if actor.has_role(*AUDIT_ROLES):
         items.append({"text": "Audit log", "href": url_for("audit.events"), "active": path.startswith("/audit")})
     items.append({"text": "Workflows", "href": url_for("workflows.index"), "active": path.startswith("/workflows")})

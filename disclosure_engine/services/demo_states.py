@@ -23,14 +23,17 @@ from __future__ import annotations
 import random
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from disclosure_engine.config import Settings
 from disclosure_engine.domain.errors import DisclosureError
 from disclosure_engine.domain.roles import Actor
 from disclosure_engine.engine import runtime
+from disclosure_engine.engine.case_facts import refresh_facts
 from disclosure_engine.persistence.db import Database
 from disclosure_engine.persistence.models import Area, HumanTask, ProcessInstance, utcnow
 from disclosure_engine.services import tasks as task_service
@@ -47,6 +50,9 @@ LAPSED_DAYS = (29, 40)  # past the 28-day representations window
 CLAIMED_SHARE = 0.25
 CLAIMED_SHARE_SIGN_IN_AREAS = 0.5
 _TASK_TIMES = ("created_at", "due_at", "reminder_at", "escalate_at", "next_escalation_at")
+
+#: the date the offender was asked for representations (s327a_consideration)
+REQUESTED_ON = "representations_requested_on"
 
 
 @dataclass
@@ -125,7 +131,24 @@ def _age(db: Database, rng: random.Random, after_instance: int, lapsed: set[int]
             wf = runtime.load_state(spec, instance.state)
             # a lapsed window runs from the request's date (a timeDate): age it with the rest
             runtime.shift_timers(wf, -shifts[instance_id], dates=instance_id in lapsed)
+            if instance_id in lapsed:
+                _backdate_request(session, wf, instance_id, shifts[instance_id])
             persist(session, instance, wf, spec, now)
+
+
+def _backdate_request(session: Session, wf: Any, instance_id: int, shift: timedelta) -> None:
+    """The recorded request date moves with its window, in the steps to come and in the answers
+    the timeline shows, so the demo never says "requested today" beside a window that lapsed."""
+    request = next((t.data.get(REQUESTED_ON) for t in runtime.ready_user_tasks(wf) if t.data.get(REQUESTED_ON)),
+                   None)
+    if request is None:
+        return
+    earlier = ((date.fromisoformat(request) if isinstance(request, str) else request) - shift).isoformat()
+    refresh_facts(wf, {REQUESTED_ON: earlier})
+    for row in session.execute(select(HumanTask).where(HumanTask.instance_id == instance_id,
+                                                       HumanTask.status == "completed")).scalars():
+        if isinstance(row.data, dict) and REQUESTED_ON in row.data:
+            row.data = {**row.data, REQUESTED_ON: earlier}
 
 
 def _claim_some(db: Database, rng: random.Random, actors: Mapping[str, Actor], after_instance: int,

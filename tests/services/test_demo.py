@@ -1,6 +1,8 @@
 """A newcomer's demo: fictional cases in all 42 areas, every workflow, work in every state."""
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from sqlalchemy import func, select
 
 from disclosure_engine.domain.areas import AREAS
@@ -101,10 +103,17 @@ def test_demo_tasks_are_in_every_state(db, settings):
             HumanTask.status == "cancelled", HumanTask.element_id == "record_representations")).scalars().all()
         moved_on = s.execute(select(HumanTask.element_id).where(
             HumanTask.instance_id.in_(withdrawn), HumanTask.status == "open")).scalars().all()
+        requested = s.execute(select(HumanTask.data).where(
+            HumanTask.instance_id.in_(withdrawn), HumanTask.element_id == "consider_representations",
+            HumanTask.status == "completed")).scalars().all()
     assert kinds == {"reminded", "overdue", "escalated"}, "overdue work went up the ladder"
     assert withdrawn and len(moved_on) == len(withdrawn) and set(moved_on) <= {"decide", "propose_decision"}, \
         "a lapsed representations window withdrew its task and the process moved on to the decision"
     assert result.states.tasks["claimed"] == len(claimed) and result.states.tasks["cancelled"] == len(withdrawn)
+    # the request was recorded before the window it opened, not "today"
+    assert len(requested) == len(withdrawn)
+    assert all(date.fromisoformat(d["representations_requested_on"]) <= date.today() - timedelta(days=28)
+               for d in requested)
     # the windows lapsed by the real clock (SpiffWorkflow fires those itself): each is on record
     fired = audit.list_events(db, SYSTEM, action="process.timer_fired", limit=500)
     assert sorted(int(e["subject_id"]) for e in fired) == sorted(set(withdrawn))

@@ -63,7 +63,7 @@ def world(clients, tokens, decided):
     process_id = second["processes"][0]["id"]
     task = open_task(clients["officer"], process_id, "identify_children")
     return {"API": "http://127.0.0.1:5000/api/v1", "TOKEN": tokens["officer"],
-            "MANAGER_TOKEN": tokens["manager"], "POLICY_TOKEN": tokens["policy"],
+            "MANAGER_TOKEN": tokens["manager"], "POLICY_TOKEN": tokens["policy"], "ADMIN_TOKEN": tokens["admin"],
             "CASE_ID": str(second["id"]), "PROCESS_ID": str(process_id), "TASK_ID": str(task["id"]),
             "DECISION_ID": str(decided["decision_id"])}
 
@@ -76,8 +76,8 @@ def test_docs_have_examples_for_every_endpoint():
     text = "\n".join(blocks())
     for needle in ("/areas", "/cases\"", "/cases?", "/cases/$CASE_ID\"", "/processes", "/tasks?", "/claim",
                    "/draft", "/complete", "/release", "/decisions?", "/decisions/$DECISION_ID\"",
-                   "/supersede", "/convictions", "/level", "needs_review=true", "format=csv", "/audit?",
-                   "/audit/verify", "/workflows\"", "/versions/", "/diff?"):
+                   "/supersede", "/convictions", "/level", "/review-periods", "needs_review=true", "format=csv",
+                   "/audit?", "/audit/verify", "/workflows\"", "/versions/", "/diff?"):
         assert needle in text, needle
 
 

@@ -90,6 +90,21 @@ class AreaOut(Schema):
     name = f.String(metadata={"example": "Kent"})
 
 
+class AreaDetail(AreaOut):
+    review_periods = f.Dict(keys=f.String(), values=f.String(allow_none=True), metadata={
+        "description": "By MAPPA level (\"1\", \"2\", \"3\"): how long after a case's last s.327A consideration "
+                       "completed the next starts (ISO 8601), or null: no automatic review",
+        "example": {"1": None, "2": "P16W", "3": "P8W"}})
+
+
+class ReviewPeriodsIn(Schema):
+    """Levels left out keep their period; the service checks each (P1W to P104W, or null)."""
+
+    level_1 = f.String(allow_none=True, metadata={"example": "P26W"})
+    level_2 = f.String(allow_none=True, metadata={"example": "P16W"})
+    level_3 = f.String(allow_none=True, metadata={"example": None})
+
+
 # -- cases ------------------------------------------------------------------------------------
 
 class OffenderRefs(Schema):

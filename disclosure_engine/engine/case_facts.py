@@ -9,6 +9,7 @@ if the consideration began at level 1. Finished steps keep what they saw: they a
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
@@ -32,3 +33,33 @@ def refresh_facts(wf: BpmnWorkflow, facts: Mapping[str, Any]) -> int:
     if any(name in wf.data and wf.data[name] != value for name, value in facts.items()):
         wf.data.update({name: value for name, value in facts.items() if name in wf.data})
     return changed
+
+
+def push_back_dates(wf: BpmnWorkflow, names: tuple[str, ...], *, days: int) -> dict[str, str]:
+    """Move the dates (``YYYY-MM-DD`` text or dates) held in ``names`` by ``days`` in every step
+    not finished yet, as :func:`refresh_facts` does; returns the new values by name (names the
+    steps to come do not hold, or hold something that is not a date, are left alone)."""
+    moved: dict[str, str] = {}
+    for task in wf.get_tasks(state=TaskState.NOT_FINISHED_MASK):
+        for name in names:
+            if name in moved or name not in task.data:
+                continue
+            day = _as_date(task.data[name])
+            if day is not None:
+                moved[name] = (day + timedelta(days=days)).isoformat()
+    if moved:
+        refresh_facts(wf, moved)
+    return moved
+
+
+def _as_date(value: Any) -> date | None:
+    if isinstance(value, datetime):
+        return None  # a date-time is an instant: not this function's to move by calendar days
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            return None
+    return None

@@ -59,6 +59,9 @@ HANDOFF_PROPERTIES = (START_PROCESS, START_DATA, START_WHEN, START_UNLESS_RUNNIN
 DECISION_OUTCOME = "decision_outcome"
 #: on a ``bpmn:process``: the start fields it reads, None when a start leaves them out
 START_FIELDS = "start_fields"
+#: process property: date fields of the data that a pause pushes back by its length (CSODS's
+#: overall deadline): the clock stops while the process is paused (``services.pauses``)
+PAUSE_EXTENDS = "pause_extends"
 DEFAULT_START_DATA = ("decision_id", "legal_basis")
 #: start fields filled from the ending process's current decision rather than its data
 FROM_DECISION = ("decision_id", "legal_basis")
@@ -171,6 +174,12 @@ def start_fields(bundle: WorkflowBundle) -> tuple[str, ...]:
     return tuple(good)
 
 
+def pause_extends(bundle: WorkflowBundle) -> tuple[str, ...]:
+    """The date fields the primary process's ``pause_extends`` names (``()``: none)."""
+    good, _bad = field_names(_process_properties(bundle).get(PAUSE_EXTENDS))
+    return tuple(good)
+
+
 # -- lint -------------------------------------------------------------------------------------
 
 def _own_properties(element: etree._Element) -> dict[str, str]:
@@ -214,6 +223,14 @@ def handoff_problems(path: str, root: etree._Element, *, shipped: bool = False) 
                                                  "(the start fields the workflow reads)")
             elif bad or not _good:
                 yield Problem(path, line, ident, f"{START_FIELDS} {props[START_FIELDS]!r}: name start fields "
+                                                 "in lower-case letters, digits and '_', comma-separated")
+        if PAUSE_EXTENDS in props:
+            _good, bad = field_names(props[PAUSE_EXTENDS])
+            if kind != "process":
+                yield Problem(path, line, ident, f"{PAUSE_EXTENDS} is read only on a bpmn:process "
+                                                 "(the deadline fields a pause pushes back)")
+            elif bad or not _good:
+                yield Problem(path, line, ident, f"{PAUSE_EXTENDS} {props[PAUSE_EXTENDS]!r}: name date fields "
                                                  "in lower-case letters, digits and '_', comma-separated")
         named = [p for p in HANDOFF_PROPERTIES if p in props]
         if not named:

@@ -93,7 +93,10 @@ def _update_running(session: Session, processes: list[ProcessInstance], before: 
         wf = runtime.load_state(spec, instance.state)
         if refresh_facts(wf, {"mappa_level": after}) == 0:
             continue
-        persist(session, instance, wf, spec, now)
+        if instance.paused_at is not None:  # its tasks are paused, not open: only the data changes
+            instance.state = runtime.dump_state(wf)
+        else:
+            persist(session, instance, wf, spec, now)
         updated.append(instance.id)
         deciding = session.execute(select(HumanTask.name).where(
             HumanTask.instance_id == instance.id, HumanTask.status == "open",

@@ -54,6 +54,8 @@ def may_work(actor: Actor, task: Any, properties: Mapping[str, str] | None = Non
 
 
 def require_open(task: Any) -> None:
+    if task.status == "paused":
+        raise Conflict("This task's process is paused: a chair or manager resumes it before anyone can work on it")
     if task.status != "open":
         raise Conflict(f"This task is already {task.status}")
 

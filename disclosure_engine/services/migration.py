@@ -124,6 +124,8 @@ def migrate_one(db: Database, actor: Actor, instance_id: int, key: str, to_versi
             raise NotFound(f"Process {instance_id} of {key} not found")
         if instance.status not in RUNNING:
             raise Conflict(f"Process {instance_id} is {instance.status}; only running instances move")
+        if instance.paused_at is not None:
+            raise Conflict(f"Process {instance_id} is paused; resume it before moving it to another version")
         target = latest_definition(session, key, to_version)
         if target.id == instance.definition_id:
             raise Conflict(f"Process {instance_id} already runs version {to_version}")

@@ -190,10 +190,10 @@ def _view(session: Session, instance: ProcessInstance) -> dict[str, Any]:
     area = _area(session, instance)
     history = [{"task_id": t.id, "element_id": t.element_id, "name": t.name, "status": t.status,
                 "completed_by": names.get(t.completed_by_id), "completed_at": iso(t.completed_at),
-                "created_at": iso(t.created_at)} for t in tasks if t.status != "open"]
+                "created_at": iso(t.created_at)} for t in tasks if t.status not in ("open", "paused")]
     open_tasks = []
     for t in tasks:
-        if t.status == "open":
+        if t.status in ("open", "paused"):
             view = task_view(t, assignee=names.get(t.assignee_id), include_data=False)
             view["area"] = area
             open_tasks.append(view)
@@ -201,5 +201,13 @@ def _view(session: Session, instance: ProcessInstance) -> dict[str, Any]:
             "started_at": iso(instance.started_at), "completed_at": iso(instance.completed_at),
             "end_event": instance.end_event, "next_timer_at": iso(instance.next_timer_at),
             "started_from": instance.started_from_id, "handoff_pending": instance.handoff_pending,
-            "open_tasks": open_tasks, "history": history}
+            "paused": pause_info(session, instance), "open_tasks": open_tasks, "history": history}
+
+
+def pause_info(session: Session, instance: ProcessInstance) -> dict[str, Any] | None:
+    """Who paused the process, when and why (``services.pauses``), or None while it runs."""
+    if instance.paused_at is None:
+        return None
+    return {"at": iso(instance.paused_at), "reason": instance.paused_reason,
+            "by": usernames(session, [instance.paused_by_id]).get(instance.paused_by_id)}
 

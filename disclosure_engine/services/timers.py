@@ -45,7 +45,8 @@ def advance_instance(db: Database, instance_id: int, now: datetime | None = None
     now = now or utcnow()
     with db.transaction() as session:
         instance = lock_instance(session, instance_id)
-        if instance.status != "waiting" or instance.next_timer_at is None or instance.next_timer_at > now:
+        if (instance.status != "waiting" or instance.paused_at is not None or instance.next_timer_at is None
+                or instance.next_timer_at > now):
             return 0
         spec = compiled(instance.definition)
         wf = runtime.load_state(spec, instance.state)

@@ -76,8 +76,9 @@ def test_docs_have_examples_for_every_endpoint():
     text = "\n".join(blocks())
     for needle in ("/areas", "/cases\"", "/cases?", "/cases/$CASE_ID\"", "/processes", "/tasks?", "/claim",
                    "/draft", "/complete", "/release", "/decisions?", "/decisions/$DECISION_ID\"",
-                   "/supersede", "/convictions", "/level", "/review-periods", "needs_review=true", "format=csv",
-                   "/audit?", "/audit/verify", "/workflows\"", "/versions/", "/diff?"):
+                   "/supersede", "/convictions", "/level", "/review-periods", "/pause", "/resume",
+                   "needs_review=true", "format=csv", "/audit?", "/audit/verify", "/workflows\"", "/versions/",
+                   "/diff?"):
         assert needle in text, needle
 
 

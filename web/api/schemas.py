@@ -311,6 +311,25 @@ class HistoryItem(Schema):
     created_at = _dt()
 
 
+class PauseInfo(Schema):
+    at = _dt(description="When the process was paused")
+    reason = f.String()
+    by = f.String(allow_none=True)
+
+
+class PauseIn(Schema):
+    reason = f.String(required=True, metadata={
+        "description": "Why the process is paused or resumed (at least 20 characters; not a placeholder)",
+        "example": "Applicant abroad until 14 December; identity check cannot be done before then."})
+
+
+class PauseOut(Schema):
+    id = f.Integer()
+    status = f.String()
+    paused = f.Nested(PauseInfo, allow_none=True)
+    next_timer_at = _dt()
+
+
 class ProcessOut(ProcessSummary):
     case_id = f.Integer()
     area = f.String()
@@ -323,6 +342,9 @@ class ProcessOut(ProcessSummary):
                        "starting disclosure_delivery); null when started by hand or with the case"})
     handoff_pending = f.Boolean(metadata={
         "description": "Ended at a hand-off whose follow-on process the next sweep starts"})
+    paused = f.Nested(PauseInfo, allow_none=True, metadata={
+        "description": "While paused (POST .../pause): when, why and by whom; its open tasks are then 'paused' "
+                       "and its deadlines wait. null while it runs"})
     open_tasks = f.List(f.Nested(TaskSummary))
     history = f.List(f.Nested(HistoryItem))
 

@@ -27,7 +27,7 @@ WORKFLOW_NAMES = {
 STATUS_TAGS = {
     "waiting": ("In progress", "govuk-tag--blue"), "completed": ("Completed", "govuk-tag--green"),
     "error": ("Error", "govuk-tag--red"), "cancelled": ("Cancelled", "govuk-tag--grey"),
-    "open": ("Open", "govuk-tag--blue"),
+    "open": ("Open", "govuk-tag--blue"), "paused": ("Paused", "govuk-tag--yellow"),
 }
 OUTCOME_TAGS = {"disclose": "govuk-tag--green", "do_not_disclose": "govuk-tag--grey", "defer": "govuk-tag--yellow"}
 

@@ -12,6 +12,7 @@ from disclosure_engine.services import case_level as level_service
 from disclosure_engine.services import cases as case_service
 from disclosure_engine.services import convictions as conviction_service
 from disclosure_engine.services import page_reads as queries
+from disclosure_engine.services import pauses as pause_service
 from disclosure_engine.services import processes as process_service
 from web.ui.auth import db
 from web.ui.filters import page_number, pagination
@@ -40,7 +41,30 @@ def case(case_id: int) -> Any:
         viewers = queries.case_viewers(db(), g.actor, case_id)
     return render_template("case.html", case=case, processes=processes, decisions=decisions, viewers=viewers,
                            can_amend=may_amend() and g.actor.in_area(case["area"]),
-                           can_change_level=level_service.may_change_level(g.actor, case["area"]))
+                           can_change_level=level_service.may_change_level(g.actor, case["area"]),
+                           can_pause=pause_service.may_pause(g.actor, case["area"]))
+
+
+@bp.route("/processes/<int:process_id>/<any(pause, resume):action>", methods=["GET", "POST"])
+def pause_or_resume(process_id: int, action: str) -> Any:
+    """Pause a running process, or resume a paused one, with the reason (``services.pauses``)."""
+    process = process_service.get_process(db(), g.actor, process_id)  # audited; NotFound elsewhere
+    if not pause_service.may_pause(g.actor, process["area"]):
+        abort(403)
+    reason, errors = "", {}
+    if request.method == "POST":
+        reason = (request.form.get("reason") or "").strip()
+        run = pause_service.pause if action == "pause" else pause_service.resume
+        try:
+            run(db(), g.actor, process_id, {"reason": reason})
+        except ValidationFailed as failed:
+            errors = failed.errors
+        else:
+            flash("The process is paused: its tasks wait and its deadlines stop." if action == "pause" else
+                  "The process is running again: its deadlines were moved by the time it was paused.", "success")
+            return redirect(url_for("cases.case", case_id=process["case_id"]) + f"#process-{process_id}")
+    return render_template("process_pause.html", process=process, action=action, reason=reason,
+                           errors=errors), 422 if errors else 200
 
 
 @bp.route("/cases/<int:case_id>/level", methods=["GET", "POST"])

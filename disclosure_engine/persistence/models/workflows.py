@@ -89,6 +89,11 @@ class ProcessInstance(Base):
     #: scheduled yet (``services.reviews``); set in the completing step itself
     review_pending: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False,
                                                  server_default=sql_false())
+    #: while paused (``services.pauses``): when, why and by whom; its open tasks are ``paused``
+    #: and its timers wait (``next_timer_at`` cleared) until it resumes
+    paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    paused_reason: Mapped[str | None] = mapped_column(Text)
+    paused_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     #: the instance whose end event started this one (a hand-off); UNIQUE, so an instance hands
     #: off at most once however many sweeps race
     started_from_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"), unique=True)
@@ -123,7 +128,7 @@ class HumanTask(Base):
     candidate_role: Mapped[str] = mapped_column(String(32))
     records_decision: Mapped[bool] = mapped_column(default=False)
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
-    status: Mapped[str] = mapped_column(String(16))  # open|completed|cancelled
+    status: Mapped[str] = mapped_column(String(16))  # open|paused|completed|cancelled
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -83,6 +83,8 @@ def test_start_data_defaults_to_the_decision_and_its_legal_basis():
     ({"end": _props(decision_outcome="disclose")}, "end_done", "decision_outcome is read only on a bpmn:process"),
     ({"start": _props(start_fields="route")}, "start", "start_fields is read only on a bpmn:process"),
     ({"process": _props(start_fields="Route, x-y")}, "ending", "start_fields 'Route, x-y': name start fields"),
+    ({"start": _props(pause_extends="deadline")}, "start", "pause_extends is read only on a bpmn:process"),
+    ({"process": _props(pause_extends="Deadline")}, "ending", "pause_extends 'Deadline': name date fields"),
 ])
 def test_misplaced_or_malformed_hand_offs_are_refused(where, element, expected):
     found = _messages(_bpmn(**where))

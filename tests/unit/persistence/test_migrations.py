@@ -1,6 +1,6 @@
-"""Migrations 0008 (hand-offs), 0009 (Schedule 34A questions), 0010 (sign-in throttle) and 0012
-(MAPPA reviews) upgrade an existing database and downgrade cleanly, on SQLite and, with DATABASE_URL set, on
-PostgreSQL (a database of its own, not the suite's)."""
+"""Migrations 0008 (hand-offs), 0009 (Schedule 34A questions), 0010 (sign-in throttle), 0012
+(MAPPA reviews) and 0013 (pauses) upgrade an existing database and downgrade cleanly, on SQLite
+and, with DATABASE_URL set, on PostgreSQL (a database of its own, not the suite's)."""
 from __future__ import annotations
 
 import os
@@ -216,3 +216,29 @@ def test_0012_marks_each_cases_latest_completed_consideration_and_downgrades(fre
     assert "review_pending" not in _instance_columns(fresh_url)
     upgrade(fresh_url, "0012")
     assert current_revision(fresh_url) == "0012"
+
+
+def test_0013_adds_the_pause_columns_and_a_downgrade_opens_paused_tasks_again(fresh_url):
+    upgrade(fresh_url, "0012")
+    _seed_one_instance(fresh_url)
+    upgrade(fresh_url, "0013")
+    columns = _instance_columns(fresh_url)
+    assert {"paused_at", "paused_reason", "paused_by_id"} <= set(columns)
+    assert all(columns[name]["nullable"] for name in ("paused_at", "paused_reason", "paused_by_id"))
+    engine = create_engine(fresh_url)
+    with engine.begin() as conn:
+        assert conn.execute(text("SELECT paused_at FROM process_instance WHERE id = 1")).scalar_one() is None
+        conn.execute(text(
+            "INSERT INTO human_task (id, instance_id, case_id, area_id, workflow_key, spiff_task_id, element_id, name, "
+            "candidate_role, status, created_at, escalation_level, records_decision) VALUES (1, 1, 1, "
+            "(SELECT area_id FROM case_record), 's327a_consideration', '00000000-0000-0000-0000-000000000001', "
+            "'decide', 'Decide', 'officer', 'paused', '2026-12-01 10:00:00+00:00', 0, false)"))
+    engine.dispose()
+    command.downgrade(alembic_config(fresh_url), "0012")
+    assert "paused_at" not in _instance_columns(fresh_url)
+    engine = create_engine(fresh_url)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT status FROM human_task WHERE id = 1")).scalar_one() == "open"
+    engine.dispose()
+    upgrade(fresh_url, "0013")
+    assert current_revision(fresh_url) == "0013"

@@ -1,0 +1,45 @@
+"""Pause and resume from the case page: for chairs and managers of the case's area, with the
+reason; the case and task pages say the process is paused and why."""
+from __future__ import annotations
+
+from disclosure_engine.domain.roles import SYSTEM
+from disclosure_engine.services import processes as process_service
+from tests.web.conftest import csrf_token
+
+WHY = "Partner agency check outstanding: the health visitor is on leave until the 14th."
+
+
+def _html(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def test_a_manager_pauses_and_resumes_a_process_from_the_case_page(world, signed_in, make_case):
+    case = make_case(level=1)
+    process_id = case["processes"][0]["id"]
+    c = signed_in("manager.kent")
+    page = _html(c.get(f"/cases/{case['id']}"))
+    url = f"/processes/{process_id}/pause"
+    assert f'href="{url}">Pause this process' in page
+    form = _html(c.get(url))
+    assert 'for="reason">Why the process is being paused</label>' in form
+
+    refused = c.post(url, data={"csrf_token": csrf_token(c, url), "reason": "n/a"})
+    assert refused.status_code == 422 and "There is a problem" in _html(refused)
+    assert process_service.get_process(world["db"], SYSTEM, process_id)["paused"] is None
+
+    done = c.post(url, data={"csrf_token": csrf_token(c, url), "reason": WHY})
+    assert done.status_code == 302
+    paused_page = _html(c.get(f"/cases/{case['id']}"))
+    assert "Paused since" in paused_page and "health visitor" in paused_page
+    assert f'href="/processes/{process_id}/resume">Resume this process' in paused_page
+    (task,) = process_service.get_process(world["db"], SYSTEM, process_id)["open_tasks"]
+    officer = signed_in("officer.kent")
+    assert "its process is paused" in _html(officer.get(f"/tasks/{task['id']}"))
+    assert officer.get(f"/processes/{process_id}/resume").status_code == 403
+
+    resume = f"/processes/{process_id}/resume"
+    back = c.post(resume, data={"csrf_token": csrf_token(c, resume), "reason": "The health visitor is back at work."})
+    assert back.status_code == 302
+    assert process_service.get_process(world["db"], SYSTEM, process_id)["paused"] is None
+    assert "Paused since" not in _html(c.get(f"/cases/{case['id']}"))
+    assert signed_in("officer.essex").get(resume).status_code == 404

@@ -35,7 +35,8 @@ from disclosure_engine.domain.roles import Actor
 from disclosure_engine.engine import runtime
 from disclosure_engine.engine.case_facts import refresh_facts
 from disclosure_engine.persistence.db import Database
-from disclosure_engine.persistence.models import Area, HumanTask, ProcessInstance, utcnow
+from disclosure_engine.persistence.models import Area, HumanTask, ProcessDefinition, ProcessInstance, utcnow
+from disclosure_engine.services import pauses
 from disclosure_engine.services import tasks as task_service
 from disclosure_engine.services.escalation import EscalationSweep, sweep_escalations
 from disclosure_engine.services.handoffs import sweep_handoffs
@@ -51,6 +52,7 @@ CLAIMED_SHARE = 0.25
 CLAIMED_SHARE_SIGN_IN_AREAS = 0.5
 _TASK_TIMES = ("created_at", "due_at", "reminder_at", "escalate_at", "next_escalation_at")
 
+PAUSE_REASON = "Applicant abroad until the end of the month: the face-to-face meeting cannot be held before then."
 #: the date the offender was asked for representations (s327a_consideration)
 REQUESTED_ON = "representations_requested_on"
 
@@ -66,7 +68,8 @@ class DemoStates:
     def line(self) -> str:
         t = self.tasks
         return (f"tasks: {t.get('open', 0)} open ({t.get('claimed', 0)} claimed, {t.get('overdue', 0)} "
-                f"overdue), {t.get('completed', 0)} completed, {t.get('cancelled', 0)} cancelled; "
+                f"overdue), {t.get('paused', 0)} paused, {t.get('completed', 0)} completed, "
+                f"{t.get('cancelled', 0)} cancelled; "
                 f"{self.escalations.line()}")
 
 
@@ -90,8 +93,24 @@ def settle(db: Database, settings: Settings, rng: random.Random, actors: Mapping
     sweep_handoffs(db)
     sweep_reviews(db)  # completed considerations: their cases' next MAPPA reviews
     result.escalations = sweep_escalations(db, settings=settings)
+    _pause_one(db, actors, after_instance, tuple(sign_in_areas))
     result.tasks = task_counts(db, after_instance)
     return result
+
+
+def _pause_one(db: Database, actors: Mapping[str, Actor], after_instance: int, areas: tuple[str, ...]) -> None:
+    """One running CSODS application in a sign-in area is paused, so a newcomer sees a pause
+    (the case page's "Paused since", a task that waits) without making one."""
+    with db.transaction() as session:
+        found = session.execute(
+            select(ProcessInstance.id, Area.slug).join(Area, Area.id == ProcessInstance.area_id)
+            .join(ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id)
+            .where(ProcessInstance.id > after_instance, ProcessInstance.status == "waiting",
+                   ProcessInstance.paused_at.is_(None), ProcessDefinition.key == "csods_application",
+                   Area.slug.in_(areas)).order_by(ProcessInstance.id).limit(1)).first()
+    manager = actors.get(f"manager.{found.slug}") if found is not None else None
+    if found is not None and manager is not None:
+        pauses.pause(db, manager, found.id, {"reason": PAUSE_REASON})
 
 
 def _age(db: Database, rng: random.Random, after_instance: int, lapsed: set[int]) -> None:

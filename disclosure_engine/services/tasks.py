@@ -49,8 +49,8 @@ def list_tasks(db: Database, actor: Actor, *, scope: str = "mine", status: str =
     """
     if scope not in SCOPES:
         raise ValidationFailed("Invalid scope", {"scope": [f"Choose one of {', '.join(SCOPES)}"]})
-    if status not in ("open", "completed", "cancelled"):
-        raise ValidationFailed("Invalid status", {"status": ["Choose open, completed or cancelled"]})
+    if status not in ("open", "paused", "completed", "cancelled"):
+        raise ValidationFailed("Invalid status", {"status": ["Choose open, paused, completed or cancelled"]})
     now = now or utcnow()
     with db.transaction() as session:
         q = select(HumanTask).where(HumanTask.status == status)

@@ -91,7 +91,7 @@ def _task_states(db):
 def test_demo_tasks_are_in_every_state(db, settings):
     result = create_demo_data(db, settings, cases=60, seed=3)
     states = _task_states(db)
-    assert {"open", "completed", "cancelled"} <= {status for *_, status, _, _ in states}
+    assert {"open", "paused", "completed", "cancelled"} <= {status for *_, status, _, _ in states}
     claimed = [(step, user) for _, _, step, status, user, _ in states if status == "open" and user]
     assert claimed, "some tasks are claimed and not completed"
     assert all(user.split(".")[0] in ("officer", "chair", "manager") for _, user in claimed)

@@ -55,6 +55,8 @@ def test_a_paused_application_stops_its_clock_and_resuming_gives_the_time_back(d
     view = processes.get_process(db, staff["officer"], process_id)
     assert [t["status"] for t in view["open_tasks"]] == ["paused"] and view["paused"]["reason"] == WHY
     assert tasks.list_tasks(db, staff["officer"], scope="all")["items"] == [], "out of the inbox"
+    assert [t["id"] for t in tasks.list_tasks(db, staff["manager"], scope="all", status="paused")["items"]] \
+        == [task["id"]]
     with pytest.raises(Conflict, match="paused"):
         tasks.complete(db, staff["officer"], task["id"], _step("risk_assessment"))
     with pytest.raises(Conflict, match="paused"):

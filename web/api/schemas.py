@@ -355,7 +355,8 @@ class TaskQuery(PageQuery):
     scope = f.String(load_default="all", validate=v.OneOf(SCOPES),
                      metadata={"description": "mine: held by me; available: unclaimed for my roles; "
                                               "all (the default): everything I may see"})
-    status = f.String(load_default="open", validate=v.OneOf(("open", "completed", "cancelled")))
+    status = f.String(load_default="open", validate=v.OneOf(("open", "paused", "completed", "cancelled")), metadata={
+        "description": "paused: the open tasks of paused processes (they wait until the process resumes)"})
     overdue = f.Boolean(metadata={"description": "true: past due; false: not past due"})
     case_id = f.Integer(validate=v.Range(1, 2**31 - 1))
     process_id = f.Integer(validate=v.Range(1, 2**31 - 1))

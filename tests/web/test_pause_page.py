@@ -36,6 +36,8 @@ def test_a_manager_pauses_and_resumes_a_process_from_the_case_page(world, signed
     officer = signed_in("officer.kent")
     assert "its process is paused" in _html(officer.get(f"/tasks/{task['id']}"))
     assert officer.get(f"/processes/{process_id}/resume").status_code == 403
+    work = _html(c.get("/work?view=paused"))
+    assert "Paused (1)" in work and f'href="/tasks/{task["id"]}"' in work and "Reassign" not in work
 
     resume = f"/processes/{process_id}/resume"
     back = c.post(resume, data={"csrf_token": csrf_token(c, resume), "reason": "The health visitor is back at work."})

@@ -39,21 +39,23 @@ BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 @work_bp.get("/work")
 def overdue() -> Any:
     view = request.args.get("view", "overdue")
-    if view not in ("overdue", "escalated"):
+    if view not in ("overdue", "escalated", "paused"):
         abort(404)
     page = page_number()
-    if view == "overdue":
-        result = task_service.list_tasks(db(), g.actor, scope="all", overdue=True, limit=PER_PAGE,
-                                         offset=(page - 1) * PER_PAGE)
-        other = escalation.escalated_tasks(db(), g.actor, min_level=LEVEL_REMINDED, limit=1)["total"]
-    else:
-        result = escalation.escalated_tasks(db(), g.actor, min_level=LEVEL_REMINDED, limit=PER_PAGE,
-                                            offset=(page - 1) * PER_PAGE)
-        other = task_service.list_tasks(db(), g.actor, scope="all", overdue=True, limit=1)["total"]
+    lists = {
+        "overdue": lambda limit, offset: task_service.list_tasks(db(), g.actor, scope="all", overdue=True,
+                                                                 limit=limit, offset=offset),
+        "escalated": lambda limit, offset: escalation.escalated_tasks(db(), g.actor, min_level=LEVEL_REMINDED,
+                                                                      limit=limit, offset=offset),
+        # the tasks of paused processes: nothing escalates them, so they are listed to be resumed
+        "paused": lambda limit, offset: task_service.list_tasks(db(), g.actor, scope="all", status="paused",
+                                                                limit=limit, offset=offset),
+    }
+    result = lists[view](PER_PAGE, (page - 1) * PER_PAGE)
+    counts = {name: (result["total"] if name == view else run(1, 0)["total"]) for name, run in lists.items()}
     refs = queries.case_references(db(), g.actor, {t["case_id"] for t in result["items"]})
     for t in result["items"]:
         t["case_reference"] = refs.get(t["case_id"], f"Case {t['case_id']}")
-    counts = {view: result["total"], ("escalated" if view == "overdue" else "overdue"): other}
     return render_template("work.html", view=view, tasks=result["items"], counts=counts, total=result["total"],
                            pagination=pagination(page, PER_PAGE, result["total"], "work.overdue", view=view))
 

@@ -58,8 +58,11 @@ age_unknown = {"statute": "Sexual Offences Act 2003", "section": "1", "date": "2
                "disposal": "conviction", "jurisdiction": "england-wales"}
 waiting = cases.create_case(db, SYSTEM, {"reference": "KNT-2027-000418", "area": "kent", "category": 1, "level": 1,
     "lead_agency": "probation", "offender": {"ndelius_crn": "X123456"}, "convictions": [age_unknown]})
+paused = cases.create_case(db, SYSTEM, {"reference": "KNT-2027-000419", "area": "kent", "category": 1, "level": 2,
+    "lead_agency": "police", "offender": {"visor_ref": "VS1112223"}, "convictions": [conviction]})
 print(json.dumps({"case_id": case["id"], "reference": case["reference"],
-                  "waiting_case_id": waiting["id"], "waiting_reference": waiting["reference"]}))
+                  "waiting_case_id": waiting["id"], "waiting_reference": waiting["reference"],
+                  "pause_case_id": paused["id"]}))
 """
 
 

@@ -184,6 +184,20 @@ def test_full_s327a_journey(new_page, server):
     assert "Every 16 weeks" in manager.locator("tr", has_text="Kent").inner_text()
     check_axe(manager, "review-periods")
 
+    # a manager pauses another case's consideration, with the reason, and resumes it
+    manager.goto(f"/cases/{server['pause_case_id']}")
+    manager.get_by_role("link", name=re.compile("^Pause this process")).click()
+    check_axe(manager, "process-pause")
+    manager.get_by_label("Why the process is being paused").fill("Waiting for the family court's decision on contact.")
+    manager.get_by_role("button", name="Pause the process").click()
+    assert "Paused since" in manager.locator("main").inner_text()
+    shot(manager, "17c-case-paused")
+    check_axe(manager, "case-paused")
+    manager.get_by_role("link", name=re.compile("^Resume this process")).click()
+    manager.get_by_label("Why the process is being resumed").fill("The court has decided: contact is supervised.")
+    manager.get_by_role("button", name="Resume the process").click()
+    assert "running again" in manager.locator("main").inner_text()
+
     manager.get_by_role("link", name="Decision log").click()
     manager.get_by_role("button", name="Export CSV").click()
     shot(manager, "18-export")

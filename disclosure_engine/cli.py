@@ -68,7 +68,8 @@ def db() -> None:
     pass
 
 
-@db.command("upgrade", help="Migrate to the latest schema and deploy shipped workflows not yet deployed.")
+@db.command("upgrade", help="Migrate to the latest schema and deploy the release's shipped workflows (never over "
+                             "a version a policy team deployed).")
 @pass_ctx
 def db_upgrade(ctx: Context) -> None:
     from disclosure_engine.persistence.migrate import upgrade
@@ -79,9 +80,14 @@ def db_upgrade(ctx: Context) -> None:
     except ImportError:  # services land in slices; the schema is still upgraded
         click.echo("database upgraded")
         return
+    from disclosure_engine.services.workflows import shipped_state
+
     deployed = deploy_shipped(ctx.db, ctx.settings)
     for key, version in deployed:
         click.echo(f"deployed shipped workflow {key} version {version}")
+    for key, version in shipped_state(ctx.db, ctx.settings).held:
+        click.echo(f"kept {key} version {version} (deployed by your policy team): this release changes "
+                   f"workflows/{key}.bpmn; review it and deploy it with `workflows deploy` if you want it")
     click.echo("database upgraded")
 
 

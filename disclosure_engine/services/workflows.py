@@ -21,7 +21,7 @@ from disclosure_engine.config import Settings
 from disclosure_engine.domain.errors import Conflict, Forbidden, NotFound
 from disclosure_engine.domain.roles import POLICY_ROLES, SYSTEM, Actor
 from disclosure_engine.engine.bundle import WorkflowBundle, bundle_from_files
-from disclosure_engine.engine.given_paths import classify
+from disclosure_engine.engine.given_paths import bundles_from_paths, classify
 from disclosure_engine.engine.handoff import SHIPPED_KEYS, handoff_targets
 from disclosure_engine.engine.problems import InvalidWorkflow, Problem
 from disclosure_engine.engine.runtime import CompiledWorkflow, compile_bundle
@@ -30,7 +30,6 @@ from disclosure_engine.persistence.db import Database
 from disclosure_engine.persistence.models import DefinitionFile, ProcessDefinition
 from disclosure_engine.services import audit
 from disclosure_engine.services.views import iso
-
 
 
 @dataclass(frozen=True)
@@ -133,16 +132,52 @@ def deploy_uploaded(db: Database, actor: Actor, files: dict[str, bytes], *, note
     return deploy_bundle(db, actor, bundle_from_files(files), note=note)
 
 
-def deploy_shipped(db: Database, settings: Settings) -> list[tuple[str, int]]:
-    """Deploy the shipped workflows whose key has no version yet (first install, new keys)."""
+SHIPPED_NOTE = "shipped with the release"
+
+
+@dataclass(frozen=True)
+class ShippedState:
+    """What ``db upgrade`` finds for the shipped workflows: the files of this release to deploy,
+    and the keys whose release files changed but whose newest version a person deployed."""
+
+    to_deploy: list[Path]
+    held: list[tuple[str, int]]
+
+
+def shipped_state(db: Database, settings: Settings) -> ShippedState:
+    """A shipped key is deployed from this release's files when it has no version yet (first
+    install, a new key) or when its newest version is itself a shipped one and the files
+    differ (an upgrade brings the release's fixes). A key whose newest version a person
+    deployed belongs to the policy team: it is never replaced, only reported as held."""
     with db.transaction() as session:
-        have = set(session.execute(select(ProcessDefinition.key).distinct()).scalars())
-    todo = [settings.workflows_dir / f"{k}.bpmn" for k in SHIPPED_KEYS
-            if k not in have and (settings.workflows_dir / f"{k}.bpmn").exists()]
+        rows = session.execute(select(ProcessDefinition.key, ProcessDefinition.version, ProcessDefinition.content_hash,
+                                      ProcessDefinition.deployed_by_name, ProcessDefinition.note)
+                               .where(ProcessDefinition.key.in_(SHIPPED_KEYS))
+                               .order_by(ProcessDefinition.key, ProcessDefinition.version)).all()
+    newest = {row.key: row for row in rows}  # ordered by version: the last one wins
+    paths = {k: settings.workflows_dir / f"{k}.bpmn" for k in SHIPPED_KEYS
+             if (settings.workflows_dir / f"{k}.bpmn").exists()}
+    fresh = [path for key, path in paths.items() if key not in newest]
+    known = [path for key, path in paths.items() if key in newest]
+    changed: list[str] = []
+    if known:
+        built = bundles_from_paths(classify(known), max_bytes=2 * 1024 * 1024)
+        changed = [item.bundle.key for item in built.bundles
+                   if item.bundle.key in newest and item.bundle.content_hash != newest[item.bundle.key].content_hash]
+    ours = {key for key in changed
+            if newest[key].deployed_by_name == SYSTEM.username and newest[key].note == SHIPPED_NOTE}
+    return ShippedState(to_deploy=fresh + [paths[key] for key in changed if key in ours],
+                        held=[(key, newest[key].version) for key in changed if key not in ours])
+
+
+def deploy_shipped(db: Database, settings: Settings) -> list[tuple[str, int]]:
+    """Deploy the shipped workflows :func:`shipped_state` finds to deploy; returns the new
+    (key, version) pairs. Running instances stay on the version they started on."""
+    todo = shipped_state(db, settings).to_deploy
     if not todo:
         return []
-    results = deploy_paths(db, SYSTEM, todo, note="shipped with the release")
-    return [(r.key, r.version) for r in results]
+    results = deploy_paths(db, SYSTEM, todo, note=SHIPPED_NOTE)
+    return [(r.key, r.version) for r in results if r.created]
 
 
 def latest_definition(session: Session, key: str, version: int | None = None) -> ProcessDefinition:

@@ -216,21 +216,15 @@ def handoff_problems(path: str, root: etree._Element, *, shipped: bool = False) 
                 if not outcomes or wrong:
                     yield Problem(path, line, ident, f"{DECISION_OUTCOME} {props[DECISION_OUTCOME]!r} is not "
                                                      f"one or more of {', '.join(DECISION_OUTCOMES)}")
-        if START_FIELDS in props:
-            _good, bad = field_names(props[START_FIELDS])
+        for name, what, fields in ((START_FIELDS, "the start fields the workflow reads", "start fields"),
+                                   (PAUSE_EXTENDS, "the deadline fields a pause pushes back", "date fields")):
+            if name not in props:
+                continue
+            good, bad = field_names(props[name])
             if kind != "process":
-                yield Problem(path, line, ident, f"{START_FIELDS} is read only on a bpmn:process "
-                                                 "(the start fields the workflow reads)")
-            elif bad or not _good:
-                yield Problem(path, line, ident, f"{START_FIELDS} {props[START_FIELDS]!r}: name start fields "
-                                                 "in lower-case letters, digits and '_', comma-separated")
-        if PAUSE_EXTENDS in props:
-            _good, bad = field_names(props[PAUSE_EXTENDS])
-            if kind != "process":
-                yield Problem(path, line, ident, f"{PAUSE_EXTENDS} is read only on a bpmn:process "
-                                                 "(the deadline fields a pause pushes back)")
-            elif bad or not _good:
-                yield Problem(path, line, ident, f"{PAUSE_EXTENDS} {props[PAUSE_EXTENDS]!r}: name date fields "
+                yield Problem(path, line, ident, f"{name} is read only on a bpmn:process ({what})")
+            elif bad or not good:
+                yield Problem(path, line, ident, f"{name} {props[name]!r}: name {fields} "
                                                  "in lower-case letters, digits and '_', comma-separated")
         named = [p for p in HANDOFF_PROPERTIES if p in props]
         if not named:

@@ -11,9 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from disclosure_engine.domain.cases import MAX_AMENDMENT_REASON
 from disclosure_engine.domain.errors import ValidationFailed
-from disclosure_engine.domain.vocabulary import reason_problem
+from disclosure_engine.domain.vocabulary import change_reason
 
 LEVEL_CHANGE_FIELDS = frozenset({"level", "reason"})
 
@@ -39,14 +38,9 @@ def validate_level_change(payload: object, *, current: int | None = None) -> Lev
         errors.setdefault("level", []).append("Select a MAPPA level from 1 to 3")
     elif current is not None and level == current:
         errors.setdefault("level", []).append(f"The case is already at level {current}: select another level")
-    raw = payload.get("reason")
-    reason = raw.strip() if isinstance(raw, str) else ""
-    if not reason:
-        errors.setdefault("reason", []).append("Enter why the level is changing")
-    elif (problem := reason_problem(reason)) is not None:
+    reason, problem = change_reason(payload.get("reason"), missing="Enter why the level is changing")
+    if problem is not None:
         errors.setdefault("reason", []).append(problem)
-    elif len(reason) > MAX_AMENDMENT_REASON:
-        errors.setdefault("reason", []).append(f"The reason must be {MAX_AMENDMENT_REASON} characters or fewer")
     if errors:
         raise ValidationFailed("The level change has errors", errors)
     return LevelChange(level=int(level), reason=reason)

@@ -19,7 +19,11 @@ from zoneinfo import ZoneInfo
 
 from disclosure_engine.domain.areas import AREAS
 from disclosure_engine.domain.errors import ValidationFailed
-from disclosure_engine.domain.vocabulary import reason_problem
+from disclosure_engine.domain.vocabulary import (
+    MAX_CHANGE_REASON,
+    change_reason,
+    reason_problem,
+)
 
 ENGLAND_WALES = "england-wales"
 DISPOSALS: tuple[str, ...] = ("conviction", "caution", "insanity", "disability")
@@ -44,7 +48,7 @@ _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 MAX_STATUTE = 200
 MAX_CONVICTIONS = 200
 MAX_VICTIM_AGE = 120
-MAX_AMENDMENT_REASON = 2000
+MAX_AMENDMENT_REASON = MAX_CHANGE_REASON
 
 
 @dataclass(frozen=True)
@@ -196,16 +200,12 @@ def validate_conviction_amendment(payload: Mapping[str, Any], *,
         if key not in AMENDMENT_FIELDS:
             err.add(str(key), f"Remove {key}: only convictions and reason are changed here")
     convictions = _convictions(payload.get("convictions"), err, today or _today_london())
-    reason = _text(payload.get("reason"))
-    if reason is None:
-        err.add("reason", "Enter why the convictions are being changed")
-    elif (problem := reason_problem(reason)) is not None:
+    reason, problem = change_reason(payload.get("reason"), missing="Enter why the convictions are being changed")
+    if problem is not None:
         err.add("reason", problem)
-    elif len(reason) > MAX_AMENDMENT_REASON:
-        err.add("reason", f"The reason must be {MAX_AMENDMENT_REASON} characters or fewer")
     if err.errors:
         raise ValidationFailed("The convictions have errors", err.errors)
-    return ConvictionAmendment(convictions=convictions, reason=reason or "")
+    return ConvictionAmendment(convictions=convictions, reason=reason)
 
 
 def _offender(raw: object, err: _Errors) -> OffenderRefs:

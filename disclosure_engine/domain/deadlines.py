@@ -69,6 +69,11 @@ class Duration:
                     or self.minutes or self.seconds)
 
 
+def london_date(when: datetime) -> date:
+    """The calendar day an instant falls on in England and Wales."""
+    return when.astimezone(ZoneInfo(LONDON)).date()
+
+
 def parse_duration(text: str, *, field: str = "duration") -> Duration:
     """Parse PnYnMnDTnHnMnS or PnW (weeks may also combine with other parts, as ISO 8601-2
     allows). Negative, empty ("P", "PT") and fractional parts other than seconds are refused."""

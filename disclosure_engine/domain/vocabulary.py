@@ -77,6 +77,23 @@ def reason_problem(value: object) -> str | None:
     return None
 
 
+#: the longest reason a person may give for changing a case or a process (kept in the audit log)
+MAX_CHANGE_REASON = 2000
+
+
+def change_reason(value: object, *, missing: str) -> tuple[str, str | None]:
+    """The reason for a change (convictions, level, pause), stripped, and what is wrong with it:
+    ``missing`` when there is none, a placeholder or too short (``reason_problem``), or too long;
+    None when it is a real reason."""
+    reason = value.strip() if isinstance(value, str) else ""
+    if not reason:
+        return reason, missing
+    problem = reason_problem(reason)
+    if problem is None and len(reason) > MAX_CHANGE_REASON:
+        problem = f"The reason must be {MAX_CHANGE_REASON} characters or fewer"
+    return reason, problem
+
+
 def is_reason_field(name: str) -> bool:
     return name in REASON_FIELDS or name.endswith("_reasons")
 

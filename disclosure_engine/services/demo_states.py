@@ -23,7 +23,7 @@ from __future__ import annotations
 import random
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -33,9 +33,15 @@ from disclosure_engine.config import Settings
 from disclosure_engine.domain.errors import DisclosureError
 from disclosure_engine.domain.roles import Actor
 from disclosure_engine.engine import runtime
-from disclosure_engine.engine.case_facts import refresh_facts
+from disclosure_engine.engine.case_facts import push_back_dates
 from disclosure_engine.persistence.db import Database
-from disclosure_engine.persistence.models import Area, HumanTask, ProcessDefinition, ProcessInstance, utcnow
+from disclosure_engine.persistence.models import (
+    Area,
+    HumanTask,
+    ProcessDefinition,
+    ProcessInstance,
+    utcnow,
+)
 from disclosure_engine.services import pauses
 from disclosure_engine.services import tasks as task_service
 from disclosure_engine.services.escalation import EscalationSweep, sweep_escalations
@@ -158,12 +164,9 @@ def _age(db: Database, rng: random.Random, after_instance: int, lapsed: set[int]
 def _backdate_request(session: Session, wf: Any, instance_id: int, shift: timedelta) -> None:
     """The recorded request date moves with its window, in the steps to come and in the answers
     the timeline shows, so the demo never says "requested today" beside a window that lapsed."""
-    request = next((t.data.get(REQUESTED_ON) for t in runtime.ready_user_tasks(wf) if t.data.get(REQUESTED_ON)),
-                   None)
-    if request is None:
+    earlier = push_back_dates(wf, (REQUESTED_ON,), days=-shift.days).get(REQUESTED_ON)
+    if earlier is None:
         return
-    earlier = ((date.fromisoformat(request) if isinstance(request, str) else request) - shift).isoformat()
-    refresh_facts(wf, {REQUESTED_ON: earlier})
     for row in session.execute(select(HumanTask).where(HumanTask.instance_id == instance_id,
                                                        HumanTask.status == "completed")).scalars():
         if isinstance(row.data, dict) and REQUESTED_ON in row.data:

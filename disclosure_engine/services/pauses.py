@@ -19,18 +19,16 @@ nobody can act, and the pause itself is part of the record (domain: "pauses with
 from __future__ import annotations
 
 import math
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from disclosure_engine.domain.cases import MAX_AMENDMENT_REASON
-from disclosure_engine.domain.deadlines import LONDON
+from disclosure_engine.domain.deadlines import london_date
 from disclosure_engine.domain.errors import Conflict, Forbidden, ValidationFailed
 from disclosure_engine.domain.roles import SUPERVISOR_ROLES, Actor
-from disclosure_engine.domain.vocabulary import reason_problem
+from disclosure_engine.domain.vocabulary import change_reason
 from disclosure_engine.engine import runtime
 from disclosure_engine.engine.case_facts import push_back_dates
 from disclosure_engine.engine.handoff import pause_extends
@@ -84,7 +82,7 @@ def resume(db: Database, actor: Actor, process_id: int, payload: Any, *,
         if instance.paused_at is None:
             raise Conflict("This process is not paused")
         paused_for = max(now - instance.paused_at, timedelta(0))
-        days = max(0, (london_day(now) - london_day(instance.paused_at)).days)
+        days = max(0, (london_date(now) - london_date(instance.paused_at)).days)
         tasks = _tasks(session, instance.id, PAUSED)
         for task in tasks:
             task.status = "open"
@@ -112,10 +110,6 @@ def pause_view(session: Session, instance: ProcessInstance) -> dict[str, Any]:
             "next_timer_at": iso(instance.next_timer_at)}
 
 
-def london_day(when: datetime) -> date:
-    return when.astimezone(ZoneInfo(LONDON)).date()
-
-
 def _locked(session: Session, actor: Actor, process_id: int) -> tuple[ProcessInstance, str]:
     instance = visible_process(session, actor, process_id, lock=True)
     area = area_slug(session, instance.area_id)
@@ -134,11 +128,7 @@ def _reason(payload: Any, what: str) -> str:
     if not isinstance(payload, dict):
         raise ValidationFailed("Send the reason as a JSON object", {"_form": ["Send {\"reason\": \"...\"}"]})
     unknown = {str(key): [f"Remove {key}: only the reason is sent here"] for key in payload if key != "reason"}
-    raw = payload.get("reason")
-    text = raw.strip() if isinstance(raw, str) else ""
-    problem = (f"Enter why the process is being {what}" if not text else reason_problem(text)
-               or (f"The reason must be {MAX_AMENDMENT_REASON} characters or fewer"
-                   if len(text) > MAX_AMENDMENT_REASON else None))
+    text, problem = change_reason(payload.get("reason"), missing=f"Enter why the process is being {what}")
     errors = {**unknown, **({"reason": [problem]} if problem else {})}
     if errors:
         raise ValidationFailed("The reason is missing or not a reason", errors)

@@ -177,6 +177,13 @@ def area_periods(area: Area) -> dict[str, object]:
             "review_periods": {str(level): period_for(area, level) for level in (1, 2, 3)}}
 
 
+def area_review_periods(db: Database, slug: str) -> dict[str, object] | None:
+    """One area's review periods as :func:`area_periods` gives them, or None for no such area."""
+    with db.transaction() as session:
+        area = session.execute(select(Area).where(Area.slug == slug)).scalar_one_or_none()
+        return area_periods(area) if area is not None else None
+
+
 def list_areas(db: Database) -> list[dict[str, object]]:
     with db.transaction() as session:
         return [area_periods(a) for a in session.execute(select(Area).order_by(Area.slug)).scalars()]

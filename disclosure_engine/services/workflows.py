@@ -26,6 +26,7 @@ from disclosure_engine.engine.handoff import SHIPPED_KEYS, handoff_targets
 from disclosure_engine.engine.problems import InvalidWorkflow, Problem
 from disclosure_engine.engine.runtime import CompiledWorkflow, compile_bundle
 from disclosure_engine.engine.validate import check_paths, validate_bundle
+from disclosure_engine.engine.xml_safety import DEFAULT_MAX_BYTES
 from disclosure_engine.persistence.db import Database
 from disclosure_engine.persistence.models import DefinitionFile, ProcessDefinition
 from disclosure_engine.services import audit
@@ -107,7 +108,7 @@ def _store(session: Session, actor: Actor, bundle: WorkflowBundle, note: str | N
 
 
 def deploy_paths(db: Database, actor: Actor, paths: Iterable[str | Path], *, note: str | None = None,
-                 max_bytes: int = 2 * 1024 * 1024) -> list[DeployResult]:
+                 max_bytes: int = DEFAULT_MAX_BYTES) -> list[DeployResult]:
     """Deploy each BPMN path (a directory: every .bpmn under it) with the DMN and form files
     given alongside it or found beside it; all or nothing.
 
@@ -161,7 +162,7 @@ def shipped_state(db: Database, settings: Settings) -> ShippedState:
     known = [path for key, path in paths.items() if key in newest]
     changed: list[str] = []
     if known:
-        built = bundles_from_paths(classify(known), max_bytes=2 * 1024 * 1024)
+        built = bundles_from_paths(classify(known), max_bytes=DEFAULT_MAX_BYTES)
         changed = [item.bundle.key for item in built.bundles
                    if item.bundle.key in newest and item.bundle.content_hash != newest[item.bundle.key].content_hash]
     ours = {key for key in changed

@@ -32,10 +32,10 @@ def list_areas() -> Any:
 def get_area(slug: str) -> Any:
     """One area, with its MAPPA review periods (how often the s.327A consideration restarts)"""
     current_actor()
-    found = [a for a in reviews.list_areas(db()) if a["area"] == slug]
-    if not found:
+    found = reviews.area_review_periods(db(), slug)
+    if found is None:
         raise NotFound(f"No area {slug}")
-    return _view(found[0])
+    return _view(found)
 
 
 @blp.route("/<slug>/review-periods", methods=["PUT"])

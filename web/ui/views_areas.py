@@ -9,7 +9,6 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 
-from disclosure_engine.domain.areas import AREAS
 from disclosure_engine.domain.errors import ValidationFailed
 from disclosure_engine.domain.reviews import describe_period
 from disclosure_engine.domain.roles import AUDIT_ROLES, SUPERVISOR_ROLES, Role
@@ -37,9 +36,9 @@ def index() -> Any:
 def edit(slug: str) -> Any:
     if not g.actor.has_role(Role.ADMIN):
         abort(403)
-    if slug not in AREAS:
+    area = reviews.area_review_periods(db(), slug)
+    if area is None:
         abort(404)
-    (area,) = [a for a in reviews.list_areas(db()) if a["area"] == slug]
     values = {f"level_{level}": area["review_periods"][str(level)] or "" for level in LEVELS}
     errors: dict[str, list[str]] = {}
     if request.method == "POST":

@@ -160,17 +160,20 @@ def register(cli: click.Group, pass_ctx: Callable[..., Any], fail: Callable[...,
         click.echo(f"revoked token {row['id']} ({row['name']}, {row['prefix']}...)")
 
     @cli.command(help="Run one sweep now, in this process (no Redis needed): fire due timers, "
-                      "start the follow-on processes of hand-offs, schedule and start MAPPA review "
+                      "start the follow-on processes of hand-offs, resume the processes an ended urgent "
+                      "route interrupted, schedule and start MAPPA review "
                       "considerations, escalate; print what it did.")
     @pass_ctx
     def sweep(ctx: Any) -> None:
         from disclosure_engine.services.escalation import sweep_escalations
         from disclosure_engine.services.handoffs import sweep_handoffs
+        from disclosure_engine.services.interruptions import sweep_interruptions
         from disclosure_engine.services.reviews import sweep_reviews
         from disclosure_engine.services.timers import sweep_timers
 
         report = sweep_timers(ctx.db)
         handoffs = sweep_handoffs(ctx.db)  # after the timers: a timer may have ended a process
+        resumed = sweep_interruptions(ctx.db)  # so may have: the processes it interrupted resume
         reviews = sweep_reviews(ctx.db)
         escalations = sweep_escalations(ctx.db, settings=ctx.settings)
         line = (f"timers: {report.due} due, {report.fired} fired, {len(report.failed)} failed; "
@@ -179,16 +182,20 @@ def register(cli: click.Group, pass_ctx: Callable[..., Any], fail: Callable[...,
             line += f", {len(escalations.failed)} failed"
         if escalations.emails_sent:
             line += f"; e-mails sent {escalations.emails_sent}"
+        if resumed.pending:
+            line += f"; interrupted processes: {resumed.resumed} resumed, {len(resumed.failed)} failed"
         click.echo(line)
         for instance_id, reason in report.failed:
             click.echo(f"  process {instance_id}: {reason}", err=True)
         for instance_id, reason in handoffs.failed:
             click.echo(f"  hand-off of process {instance_id}: {reason}", err=True)
+        for instance_id, reason in resumed.failed:
+            click.echo(f"  resuming process {instance_id}: {reason}", err=True)
         for what, reason in reviews.failed:
             click.echo(f"  review of {what}: {reason}", err=True)
         for task_id, reason in escalations.failed:
             click.echo(f"  task {task_id}: {reason}", err=True)
-        if report.failed or handoffs.failed or reviews.failed or escalations.failed:
+        if report.failed or handoffs.failed or resumed.failed or reviews.failed or escalations.failed:
             sys.exit(1)
 
     @cli.command(help="Run an RQ worker for escalations, timers and e-mail; it also keeps the "

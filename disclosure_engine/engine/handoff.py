@@ -45,6 +45,7 @@ from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
 
 from disclosure_engine.domain.vocabulary import DECISION_OUTCOMES
 from disclosure_engine.engine.bundle import BPMN_NS, SPIFF_NS, WorkflowBundle
+from disclosure_engine.engine.pause_rules import PAUSE_EXTENDS, timer_property_problem
 from disclosure_engine.engine.problems import Problem
 from disclosure_engine.engine.xml_safety import parse_xml
 
@@ -59,9 +60,9 @@ HANDOFF_PROPERTIES = (START_PROCESS, START_DATA, START_WHEN, START_UNLESS_RUNNIN
 DECISION_OUTCOME = "decision_outcome"
 #: on a ``bpmn:process``: the start fields it reads, None when a start leaves them out
 START_FIELDS = "start_fields"
-#: process property: date fields of the data that a pause pushes back by its length (CSODS's
-#: overall deadline): the clock stops while the process is paused (``services.pauses``)
-PAUSE_EXTENDS = "pause_extends"
+#: on a ``bpmn:process``: the workflow keys whose running processes of the same case it pauses
+#: while it runs (the urgent route "interrupts the others"; ``services.interruptions``)
+INTERRUPTS = "interrupts"
 DEFAULT_START_DATA = ("decision_id", "legal_basis")
 #: start fields filled from the ending process's current decision rather than its data
 FROM_DECISION = ("decision_id", "legal_basis")
@@ -174,6 +175,13 @@ def start_fields(bundle: WorkflowBundle) -> tuple[str, ...]:
     return tuple(good)
 
 
+def interrupts(bundle: WorkflowBundle) -> tuple[str, ...]:
+    """The workflow keys the primary process's ``interrupts`` names (``()``: none); never its own
+    (the lint refuses that, and a process is not paused by itself)."""
+    keys = [k for k in re.split(r"[,\s]+", _process_properties(bundle).get(INTERRUPTS, "")) if k]
+    return tuple(dict.fromkeys(k for k in keys if WORKFLOW_KEY.match(k) and k != bundle.key))
+
+
 def pause_extends(bundle: WorkflowBundle) -> tuple[str, ...]:
     """The date fields the primary process's ``pause_extends`` names (``()``: none)."""
     good, _bad = field_names(_process_properties(bundle).get(PAUSE_EXTENDS))
@@ -216,12 +224,18 @@ def handoff_problems(path: str, root: etree._Element, *, shipped: bool = False) 
                 if not outcomes or wrong:
                     yield Problem(path, line, ident, f"{DECISION_OUTCOME} {props[DECISION_OUTCOME]!r} is not "
                                                      f"one or more of {', '.join(DECISION_OUTCOMES)}")
+        if INTERRUPTS in props:
+            yield from _interrupts_problems(path, line, kind, ident, props[INTERRUPTS], shipped=shipped)
         for name, what, fields in ((START_FIELDS, "the start fields the workflow reads", "start fields"),
                                    (PAUSE_EXTENDS, "the deadline fields a pause pushes back", "date fields")):
             if name not in props:
                 continue
             good, bad = field_names(props[name])
-            if kind != "process":
+            if kind != "process" and name == PAUSE_EXTENDS:
+                problem = timer_property_problem(node, props[name])  # a date timer's own flag
+                if problem:
+                    yield Problem(path, line, ident, problem)
+            elif kind != "process":
                 yield Problem(path, line, ident, f"{name} is read only on a bpmn:process ({what})")
             elif bad or not good:
                 yield Problem(path, line, ident, f"{name} {props[name]!r}: name {fields} "
@@ -262,6 +276,28 @@ def handoff_problems(path: str, root: etree._Element, *, shipped: bool = False) 
         if bad:
             yield Problem(path, line, ident, f"{START_DATA} names {', '.join(repr(b) for b in bad)}: start "
                                              "fields are lower-case letters, digits and '_'")
+
+
+def _interrupts_problems(path: str, line: int, kind: str, ident: str, value: str, *,
+                         shipped: bool) -> Iterator[Problem]:
+    if kind != "process":
+        yield Problem(path, line, ident, f"{INTERRUPTS} is read only on a bpmn:process (the workflows whose "
+                                         "running processes of the case it pauses while it runs)")
+        return
+    keys = [k for k in re.split(r"[,\s]+", value) if k]
+    if not keys:
+        yield Problem(path, line, ident, f"{INTERRUPTS} is empty: name the workflow keys it pauses, "
+                                         "comma-separated, or leave the property out")
+    for key in keys:
+        if not WORKFLOW_KEY.match(key):
+            yield Problem(path, line, ident, f"{INTERRUPTS} {key!r} is not a workflow key (the process id "
+                                             "of a deployed workflow, e.g. s327a_consideration)")
+        elif key == ident:
+            yield Problem(path, line, ident, f"{INTERRUPTS} {key!r} is this process itself: only other "
+                                             "workflows' processes are paused")
+        elif shipped and key not in SHIPPED_KEYS:
+            yield Problem(path, line, ident, f"{INTERRUPTS} {key!r} is not a shipped workflow "
+                                             f"({', '.join(SHIPPED_KEYS)})")
 
 
 def _condition_problem(text: str) -> str | None:

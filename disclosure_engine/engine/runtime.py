@@ -17,11 +17,8 @@ from typing import Any, Literal, TypeVar
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
-from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     CycleTimerEventDefinition,
-    DurationTimerEventDefinition,
-    TimeDateEventDefinition,
     TimerEventDefinition,
 )
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
@@ -42,6 +39,11 @@ from disclosure_engine.engine.compiler import (
 from disclosure_engine.engine.handoff import start_fields
 from disclosure_engine.engine.script_engine import make_script_engine
 from disclosure_engine.engine.serializer import StateError, dump_state, dump_state_text, load_state
+from disclosure_engine.engine.timer_values import aware as _aware
+from disclosure_engine.engine.timer_values import due_at as _due_at
+from disclosure_engine.engine.timer_values import extend_date_timers, next_timer_at, shift_timers
+from disclosure_engine.engine.timer_values import timer_definitions as _timer_defs
+from disclosure_engine.engine.timer_values import timer_tasks as _timer_tasks
 
 __all__ = [
     "CompiledWorkflow",
@@ -57,12 +59,14 @@ __all__ = [
     "dump_state",
     "dump_state_text",
     "end_data",
+    "extend_date_timers",
     "Inspection",
     "inspect",
     "load_state",
     "next_timer_at",
     "ready_user_task",
     "ready_user_tasks",
+    "shift_timers",
     "start_workflow",
     "task_due_by",
     "workflow_status",
@@ -234,48 +238,6 @@ def complete_user_task(wf: BpmnWorkflow, task_id: str, data: dict[str, Any]) -> 
 
 # -- timers -----------------------------------------------------------------------------------
 
-def _timer_defs(task: Task) -> list[TimerEventDefinition]:
-    ed = task.task_spec.event_definition
-    if isinstance(ed, TimerEventDefinition):
-        return [ed]
-    if isinstance(ed, MultipleEventDefinition):
-        return [e for e in ed.event_definitions if isinstance(e, TimerEventDefinition)]
-    return []
-
-
-def _due_at(task: Task, timer: TimerEventDefinition) -> datetime | None:
-    """When a waiting timer falls due, from the value Spiff stored when it started waiting."""
-    value = task._get_internal_data("event_value")
-    if value is None:
-        return None
-    try:
-        if isinstance(timer, CycleTimerEventDefinition):
-            if not isinstance(value, dict) or value.get("cycles") == 0:
-                return None
-            return _aware(datetime.fromisoformat(value["next"]))
-        if isinstance(timer, TimeDateEventDefinition):
-            parsed = TimerEventDefinition.parse_time_or_duration(value)
-            return _aware(parsed) if isinstance(parsed, datetime) else None
-        return _aware(TimerEventDefinition.get_datetime(value))
-    except (ValueError, TypeError, KeyError, AttributeError):
-        return None
-
-
-def _aware(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def _timer_tasks(wf: BpmnWorkflow) -> list[Task]:
-    return [t for t in list(wf.event_manager.tasks.values()) if _timer_defs(t)]
-
-
-def next_timer_at(wf: BpmnWorkflow) -> datetime | None:
-    """Earliest due time of the pending timers (UTC aware), or None."""
-    times = [d for t in _timer_tasks(wf) for timer in _timer_defs(t)
-             if (d := _due_at(t, timer)) is not None]
-    return min(times) if times else None
-
-
 def _fire(task: Task, timer: TimerEventDefinition) -> None:
     if isinstance(timer, CycleTimerEventDefinition):
         value = dict(task._get_internal_data("event_value"))
@@ -294,29 +256,6 @@ def _shift_new_timers(wf: BpmnWorkflow, before: set[UUID], offset: timedelta) ->
     """Timers that started during a simulated advance count from the simulated now."""
     if offset > timedelta(0):
         shift_timers(wf, offset, skip=before)
-
-
-def shift_timers(wf: BpmnWorkflow, offset: timedelta, *, skip: set[UUID] | frozenset[UUID] = frozenset(),
-                 dates: bool = False) -> None:
-    """Move every waiting duration and cycle timer by ``offset`` (either sign), as if it had
-    started ``offset`` later. Dates (``timeDate``) are absolute and stay, unless ``dates``: a
-    review date does not move because the work around it is older, but a window that runs from
-    a date recorded in the process (the representations request) does, when demo data ages the
-    whole process. Demo data uses a negative offset to age a process together with its task
-    rows, so a sweep fires what would have fallen due by now.
-    """
-    for task in _timer_tasks(wf):
-        if task.id in skip:
-            continue
-        value = task._get_internal_data("event_value")
-        for timer in _timer_defs(task):
-            if isinstance(timer, (DurationTimerEventDefinition, TimeDateEventDefinition) if dates
-                          else DurationTimerEventDefinition) and isinstance(value, str):
-                shifted = TimerEventDefinition.get_datetime(value) + offset
-                task._set_internal_data(event_value=shifted.isoformat())
-            elif isinstance(timer, CycleTimerEventDefinition) and isinstance(value, dict):
-                nxt = datetime.fromisoformat(value["next"]) + offset
-                task._set_internal_data(event_value=dict(value, next=nxt.isoformat()))
 
 
 def advance_timers(wf: BpmnWorkflow, now: datetime | None = None) -> int:

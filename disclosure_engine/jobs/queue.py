@@ -206,7 +206,7 @@ def enqueue_due_work(db: Any, queue: Queue, now: datetime | None = None, *,
     to schedule or start, per task with a due escalation step, per e-mail to (re)send; all
     found by indexed queries. Raises
     RedisError if Redis goes away."""
-    from disclosure_engine.services import escalation, handoffs, notifications, reviews, timers
+    from disclosure_engine.services import escalation, handoffs, interruptions, notifications, reviews, timers
 
     now = now or datetime.now(timezone.utc)
     report = EnqueueReport()
@@ -216,6 +216,9 @@ def enqueue_due_work(db: Any, queue: Queue, now: datetime | None = None, *,
     for instance_id in handoffs.pending_handoffs(db, limit=max_items):
         enqueue_unique(queue, f"{TASKS}.hand_off", instance_id, job_id=f"hof-{instance_id}",
                        report=report, kind="handoffs")
+    for instance_id in interruptions.pending_resumes(db, limit=max_items):
+        enqueue_unique(queue, f"{TASKS}.resume_interrupted", instance_id, job_id=f"rsm-{instance_id}",
+                       report=report, kind="resumes")
     for instance_id in reviews.pending_schedules(db, limit=max_items):
         enqueue_unique(queue, f"{TASKS}.schedule_review", instance_id, job_id=f"rvs-{instance_id}",
                        report=report, kind="reviews")

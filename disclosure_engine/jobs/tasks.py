@@ -76,6 +76,14 @@ def hand_off(instance_id: int) -> int | None:
     return start_follow_on(runtime().db, int(instance_id))
 
 
+def resume_interrupted(instance_id: int) -> bool:
+    """Resume one process whose interrupting (urgent) process has ended (False: nothing to do).
+    A failure fails the job; the process stays paused and the next sweep enqueues it again."""
+    from disclosure_engine.services.interruptions import resume_interrupted as resume
+
+    return resume(runtime().db, int(instance_id))
+
+
 def schedule_review(instance_id: int) -> str | None:
     """Set a case's next MAPPA review from its completed consideration (services.reviews)."""
     from disclosure_engine.services.reviews import schedule_review as schedule

@@ -29,6 +29,7 @@ from disclosure_engine.persistence.models import Case, HumanTask, User
 from disclosure_engine.services import cases as case_service
 from disclosure_engine.services import demo_states, handoffs
 from disclosure_engine.services import tasks as task_service
+from disclosure_engine.services.interruptions import sweep_interruptions
 from disclosure_engine.services.users import actor_for, create_user
 from disclosure_engine.services.workflows import deploy_shipped
 
@@ -97,7 +98,7 @@ def create_demo_data(db: Database, settings: Settings, *, cases: int = 200, seed
             continue  # a reference collision from an earlier run with another seed
         result.cases += 1
         area = payload["area"]
-        started = [(p["id"], "s327a_consideration") for p in view["processes"]]
+        started: list[tuple[int | None, str]] = [(p["id"], "s327a_consideration") for p in view["processes"]]
         # what each process was started with: only a path that starts the same way can be replayed
         facts = {"s327a_consideration": {"mappa_level": payload["level"]}}
         if i % 4 == 1:  # a Sarah's Law application about this person
@@ -107,9 +108,12 @@ def create_demo_data(db: Database, settings: Settings, *, cases: int = 200, seed
                                    {"scheme_route": route, "application_reference": f"CSODS-{seed}-{i:05d}"}),
                             "csods_application"))
         if i % 15 == 7:
-            started.append((_start(db, view["id"], "urgent_disclosure", {"trigger": "police_report"}),
-                            "urgent_disclosure"))
+            # started last, once the case's other processes are where their paths leave them:
+            # it interrupts (pauses) those still running, as in production
+            started.append((None, "urgent_disclosure"))
         for process_id, key in started:
+            if process_id is None:
+                process_id = _start(db, view["id"], key, {"trigger": "police_report"})
             result.processes += 1
             if key == LAPSED_PATH[0] and lapsing and i % LAPSED_EVERY == 3:
                 done, decided, _ = _replay(db, actors, area, process_id, lapsing[0], rng, stop=lapsing[1])
@@ -131,6 +135,7 @@ def create_demo_data(db: Database, settings: Settings, *, cases: int = 200, seed
     # a decision to disclose hands off to delivery when the sweep runs, as in production (the
     # end event's start_process); the deliveries then move along their own paths
     handoffs.sweep_handoffs(db)
+    sweep_interruptions(db)  # and the processes an ended urgent disclosure interrupted go on
     for delivery, area in _deliveries(db, after_instance):
         result.processes += 1
         if paths["disclosure_delivery"]:

@@ -46,6 +46,7 @@ from disclosure_engine.services import pauses
 from disclosure_engine.services import tasks as task_service
 from disclosure_engine.services.escalation import EscalationSweep, sweep_escalations
 from disclosure_engine.services.handoffs import sweep_handoffs
+from disclosure_engine.services.interruptions import sweep_interruptions
 from disclosure_engine.services.instances import lock_instance, persist
 from disclosure_engine.services.reviews import sweep_reviews
 from disclosure_engine.services.timers import sweep_timers
@@ -97,6 +98,7 @@ def settle(db: Database, settings: Settings, rng: random.Random, actors: Mapping
     result.claimed = _claim_some(db, rng, actors, after_instance, set(sign_in_areas))
     sweep_timers(db)
     sweep_handoffs(db)
+    sweep_interruptions(db)  # the processes an ended urgent disclosure interrupted go on
     sweep_reviews(db)  # completed considerations: their cases' next MAPPA reviews
     result.escalations = sweep_escalations(db, settings=settings)
     _pause_one(db, actors, after_instance, tuple(sign_in_areas))

@@ -12,7 +12,9 @@ nobody can act, and the pause itself is part of the record (domain: "pauses with
   reminder and escalation times later by the pause's length; the BPMN's duration timers wait as
   much longer; and the dates the process names in ``pause_extends`` (CSODS's
   ``scheme_deadline``) move by the calendar days paused, so later stages are due by the
-  extended deadline. Dates fixed by people (a review date) do not move.
+  extended deadline, as do the date timers the BPMN marks ``pause_extends`` (the
+  representations window: the offender does not lose days of it to a pause; see
+  ``engine.pause_rules``). Dates fixed by people (a review date) do not move.
 - Both are audited (``process.paused``, ``process.resumed``) with the reason, and the process
   shows who paused it, when and why while it is paused.
 """
@@ -32,12 +34,12 @@ from disclosure_engine.domain.vocabulary import change_reason
 from disclosure_engine.engine import runtime
 from disclosure_engine.engine.case_facts import push_back_dates
 from disclosure_engine.engine.handoff import pause_extends
+from disclosure_engine.engine.pause_rules import extended_timers
 from disclosure_engine.persistence.db import Database
 from disclosure_engine.persistence.models import HumanTask, ProcessInstance, utcnow
 from disclosure_engine.services import audit
-from disclosure_engine.services.access import area_slug, visible_process
+from disclosure_engine.services.access import area_slug, usernames, visible_process
 from disclosure_engine.services.instances import persist
-from disclosure_engine.services.processes import pause_info
 from disclosure_engine.services.views import iso
 from disclosure_engine.services.workflows import compiled
 
@@ -62,46 +64,105 @@ def pause(db: Database, actor: Actor, process_id: int, payload: Any, *,
             raise Conflict(f"This process has been paused since {instance.paused_at:%d %B %Y %H:%M} UTC")
         if instance.status != "waiting":
             raise Conflict(f"Only a running process can be paused; this one is {instance.status}")
-        instance.paused_at, instance.paused_reason, instance.paused_by_id = now, reason, actor.user_id
-        instance.next_timer_at = None
-        tasks = _tasks(session, instance.id, "open")
-        for task in tasks:
-            task.status = PAUSED
-        audit.record(session, actor, "process.paused", "process", instance.id, area=area, justification=reason,
-                     detail={"reason": reason, "tasks": [t.id for t in tasks]})
+        pause_locked(session, actor, instance, area, reason, now)
         return pause_view(session, instance)
+
+
+def pause_locked(session: Session, actor: Actor, instance: ProcessInstance, area: str, reason: str,
+                 now: datetime, *, by_process: int | None = None) -> list[int]:
+    """Pause ``instance`` (locked by the caller, running, not paused) inside the caller's
+    transaction; ``by_process`` is the process that interrupts it (``services.interruptions``).
+    Returns the ids of the tasks paused."""
+    instance.paused_at, instance.paused_reason, instance.paused_by_id = now, reason, actor.user_id
+    instance.paused_by_process_id = by_process
+    instance.next_timer_at = None
+    tasks = _tasks(session, instance.id, "open")
+    for task in tasks:
+        task.status = PAUSED
+    detail: dict[str, Any] = {"reason": reason, "tasks": [t.id for t in tasks]}
+    if by_process is not None:
+        detail["by_process"] = by_process
+    audit.record(session, actor, "process.paused", "process", instance.id, area=area, justification=reason,
+                 detail=detail)
+    return [t.id for t in tasks]
 
 
 def resume(db: Database, actor: Actor, process_id: int, payload: Any, *,
            now: datetime | None = None) -> dict[str, Any]:
-    """Resume the paused process for ``payload["reason"]``, giving its deadlines the time back."""
+    """Resume the paused process for ``payload["reason"]``, giving its deadlines the time back.
+
+    Returns :func:`pause_view` with what moved besides the tasks and duration timers: the date
+    fields (``deadlines_moved``: name -> new date) and the date timers (``timers_extended``:
+    element id and name, due before and after)."""
     reason = _reason(payload, "resumed")
     now = now or utcnow()
     with db.transaction() as session:
         instance, area = _locked(session, actor, process_id)
         if instance.paused_at is None:
             raise Conflict("This process is not paused")
-        paused_for = max(now - instance.paused_at, timedelta(0))
-        days = max(0, (london_date(now) - london_date(instance.paused_at)).days)
-        tasks = _tasks(session, instance.id, PAUSED)
-        for task in tasks:
-            task.status = "open"
-            for name in SHIFTED:
-                if getattr(task, name) is not None:
-                    setattr(task, name, getattr(task, name) + paused_for)
-        spec = compiled(instance.definition)
-        wf = runtime.load_state(spec, instance.state)
-        runtime.shift_timers(wf, paused_for)
-        moved = push_back_dates(wf, pause_extends(spec.bundle), days=days)
-        paused_at = instance.paused_at
-        instance.paused_at = instance.paused_reason = instance.paused_by_id = None
-        session.flush()  # the tasks are open again before persist re-projects them
-        persist(session, instance, wf, spec, now)
-        audit.record(session, actor, "process.resumed", "process", instance.id, area=area, justification=reason,
-                     detail={"reason": reason, "paused_at": iso(paused_at),
-                             "paused_minutes": math.ceil(paused_for.total_seconds() / 60),
-                             "tasks": [t.id for t in tasks], "deadlines_moved": moved})
-        return pause_view(session, instance)
+        moved = resume_locked(session, actor, instance, area, reason, now)
+        return {**pause_view(session, instance), **moved}
+
+
+def resume_locked(session: Session, actor: Actor, instance: ProcessInstance, area: str, reason: str,
+                  now: datetime) -> dict[str, Any]:
+    """Resume ``instance`` (locked by the caller, paused) inside the caller's transaction; returns
+    ``deadlines_moved`` and ``timers_extended`` (see :func:`resume`)."""
+    assert instance.paused_at is not None, "only a paused process resumes"
+    paused_for = max(now - instance.paused_at, timedelta(0))
+    days = max(0, (london_date(now) - london_date(instance.paused_at)).days)
+    tasks = _tasks(session, instance.id, PAUSED)
+    for task in tasks:
+        task.status = "open"
+        for name in SHIFTED:
+            if getattr(task, name) is not None:
+                setattr(task, name, getattr(task, name) + paused_for)
+    spec = compiled(instance.definition)
+    wf = runtime.load_state(spec, instance.state)
+    runtime.shift_timers(wf, paused_for)
+    extended = runtime.extend_date_timers(wf, extended_timers(spec.bundle), days=days)
+    moved = push_back_dates(wf, pause_extends(spec.bundle), days=days)
+    _keep_within_closing(tasks, wf)
+    paused_at, by_process = instance.paused_at, instance.paused_by_process_id
+    instance.paused_at = instance.paused_reason = instance.paused_by_id = instance.paused_by_process_id = None
+    session.flush()  # the tasks are open again before persist re-projects them
+    persist(session, instance, wf, spec, now)
+    detail: dict[str, Any] = {"reason": reason, "paused_at": iso(paused_at),
+                              "paused_minutes": math.ceil(paused_for.total_seconds() / 60),
+                              "tasks": [t.id for t in tasks], "deadlines_moved": moved,
+                              "timers_extended": extended}
+    if by_process is not None:
+        detail["by_process"] = by_process
+    audit.record(session, actor, "process.resumed", "process", instance.id, area=area, justification=reason,
+                 detail=detail)
+    return {"deadlines_moved": moved, "timers_extended": extended}
+
+
+def _keep_within_closing(tasks: list[HumanTask], wf: Any) -> None:
+    """A task the engine takes away at a time (an interrupting timer: the representations
+    window) is due by then at the latest, as when it opened (``due_at_for``'s ``closes_at``):
+    its times moved by the pause's exact length, a date timer by whole days, so the due time
+    may now be a few hours past the closing one; it moves back, its reminder and escalation
+    with it."""
+    closing = {t.id: t.closes_at for t in runtime.ready_user_tasks(wf, with_data=False)}
+    for task in tasks:
+        closes = closing.get(task.spiff_task_id)
+        if closes is None or task.due_at is None or task.due_at <= closes:
+            continue
+        early = task.due_at - closes
+        for name in SHIFTED:
+            if getattr(task, name) is not None:
+                setattr(task, name, getattr(task, name) - early)
+
+
+def pause_info(session: Session, instance: ProcessInstance) -> dict[str, Any] | None:
+    """Who paused the process, when and why, or None while it runs; ``by_process`` is the
+    process that interrupted it (None when a person paused it)."""
+    if instance.paused_at is None:
+        return None
+    return {"at": iso(instance.paused_at), "reason": instance.paused_reason,
+            "by": usernames(session, [instance.paused_by_id]).get(instance.paused_by_id),
+            "by_process": instance.paused_by_process_id}
 
 
 def pause_view(session: Session, instance: ProcessInstance) -> dict[str, Any]:

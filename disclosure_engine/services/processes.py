@@ -28,6 +28,8 @@ from disclosure_engine.services.access import (
     visible_process,
 )
 from disclosure_engine.services.instances import persist, start_data
+from disclosure_engine.services.interruptions import interrupt_others, interrupted_by
+from disclosure_engine.services.pauses import pause_info
 from disclosure_engine.services.views import iso, process_summary, task_view
 from disclosure_engine.services.workflows import compiled, latest_definition
 
@@ -75,6 +77,7 @@ def start_in_session(session: Session, actor: Actor, case: Case, key: str, *, ve
         detail["decision_id"] = extra["decision_id"]
     audit.record(session, actor, "process.started", "process", instance.id, area=case.area.slug,
                  detail=detail)
+    interrupt_others(session, actor, case, instance, spec, now)  # the urgent route: the others wait
     return instance
 
 
@@ -201,13 +204,5 @@ def _view(session: Session, instance: ProcessInstance) -> dict[str, Any]:
             "started_at": iso(instance.started_at), "completed_at": iso(instance.completed_at),
             "end_event": instance.end_event, "next_timer_at": iso(instance.next_timer_at),
             "started_from": instance.started_from_id, "handoff_pending": instance.handoff_pending,
-            "paused": pause_info(session, instance), "open_tasks": open_tasks, "history": history}
-
-
-def pause_info(session: Session, instance: ProcessInstance) -> dict[str, Any] | None:
-    """Who paused the process, when and why (``services.pauses``), or None while it runs."""
-    if instance.paused_at is None:
-        return None
-    return {"at": iso(instance.paused_at), "reason": instance.paused_reason,
-            "by": usernames(session, [instance.paused_by_id]).get(instance.paused_by_id)}
-
+            "paused": pause_info(session, instance), "interrupted": interrupted_by(session, instance.id),
+            "open_tasks": open_tasks, "history": history}

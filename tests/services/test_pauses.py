@@ -102,3 +102,42 @@ def test_who_may_pause_and_what_is_refused(db, staff):
     essex = make_actor(db, "manager.essex", "manager", "essex")
     with pytest.raises(NotFound):
         pauses.resume(db, essex, process_id, {"reason": BACK})
+
+
+def test_a_pause_gives_the_offender_back_the_paused_days_of_the_representations_window(db, staff):
+    from .helpers import complete_step, new_consideration, shipped_path
+
+    _case_id, process_id = new_consideration(db, staff)
+    for step in shipped_path("s327a_consideration", "representations sought and received")[:4]:
+        complete_step(db, staff["officer"], process_id, step)  # representations requested today
+    view = processes.get_process(db, staff["officer"], process_id)
+    (task,) = view["open_tasks"]
+    assert task["element_id"] == "record_representations"
+    requested = datetime.now(UTC).date()
+    window = datetime.combine(requested + timedelta(days=28), time(23, 59, 59), tzinfo=UTC)
+    assert datetime.fromisoformat(view["next_timer_at"]) == window, "the 28-day window is the timer waiting"
+
+    start = utcnow()
+    pauses.pause(db, staff["manager"], process_id, {"reason": WHY}, now=start)
+    back = start + timedelta(days=20)
+    resumed = pauses.resume(db, staff["manager"], process_id, {"reason": BACK}, now=back)
+    extended = window + timedelta(days=20)
+    assert datetime.fromisoformat(resumed["next_timer_at"]) == extended
+    (reopened,) = processes.get_process(db, staff["officer"], process_id)["open_tasks"]
+    assert datetime.fromisoformat(reopened["due_at"]) <= extended, "due by the window's close at the latest"
+    assert datetime.fromisoformat(reopened["due_at"]) >= datetime.fromisoformat(task["due_at"]) + timedelta(days=19)
+
+    # when the 28 days counted from the request have run, the offender still has the paused days
+    assert timers.sweep_timers(db, window + timedelta(hours=1)).fired == 0
+    assert [t["element_id"] for t in processes.get_process(db, staff["officer"], process_id)["open_tasks"]] \
+        == ["record_representations"]
+    # and the extended window does close, as the BPMN says, with no representations
+    assert timers.sweep_timers(db, extended + timedelta(hours=1)).fired == 1
+    assert [t["element_id"] for t in processes.get_process(db, staff["officer"], process_id)["open_tasks"]] \
+        == ["decide"]
+
+    (r,) = audit.list_events(db, SYSTEM, action="process.resumed", subject_id=str(process_id))
+    assert r["detail"]["timers_extended"] == resumed["timers_extended"] == [
+        {"element_id": "representations_window_lapsed", "name": "28-day window lapsed",
+         "from": window.isoformat(), "to": extended.isoformat()}]
+    assert r["detail"]["deadlines_moved"] == {}, "the request's date is what it was: only the window moves"

@@ -267,6 +267,9 @@ def test_an_urgent_disclosure_in_progress_is_flagged_on_the_cases_other_work(mak
     urgent = processes.start_process(world["db"], SYSTEM, case["id"], "urgent_disclosure")
     page = _html(c.get(f"/tasks/{task.id}"))
     assert "An urgent disclosure is in progress" in page and f"#process-{urgent['id']}" in page
+    # and it interrupts the consideration: the task waits until the urgent route has ended
+    assert urgent["interrupted"] == [case["processes"][0]["id"]]
+    assert "its process is paused" in page and "resumes by itself" in page
     assert "An urgent disclosure is in progress" in _html(c.get(f"/cases/{case['id']}"))
     urgent_task = open_task(world["db"], urgent["id"])
     assert "An urgent disclosure is in progress" not in _html(c.get(f"/tasks/{urgent_task.id}"))

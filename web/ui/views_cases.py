@@ -15,7 +15,7 @@ from disclosure_engine.services import page_reads as queries
 from disclosure_engine.services import pauses as pause_service
 from disclosure_engine.services import processes as process_service
 from web.ui.auth import db
-from web.ui.filters import page_number, pagination
+from web.ui.filters import page_number, pagination, uk_datetime
 
 bp = Blueprint("cases", __name__)
 PER_PAGE = 25
@@ -56,12 +56,14 @@ def pause_or_resume(process_id: int, action: str) -> Any:
         reason = (request.form.get("reason") or "").strip()
         run = pause_service.pause if action == "pause" else pause_service.resume
         try:
-            run(db(), g.actor, process_id, {"reason": reason})
+            result = run(db(), g.actor, process_id, {"reason": reason})
         except ValidationFailed as failed:
             errors = failed.errors
         else:
             flash("The process is paused: its tasks wait and its deadlines stop." if action == "pause" else
-                  "The process is running again: its deadlines were moved by the time it was paused.", "success")
+                  " ".join(["The process is running again: its deadlines were moved by the time it was paused.",
+                            *(f"“{moved['name'] or moved['element_id']}” now falls due on {uk_datetime(moved['to'])}."
+                              for moved in result.get("timers_extended", ()))]), "success")
             return redirect(url_for("cases.case", case_id=process["case_id"]) + f"#process-{process_id}")
     return render_template("process_pause.html", process=process, action=action, reason=reason,
                            errors=errors), 422 if errors else 200

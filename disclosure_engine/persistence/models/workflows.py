@@ -64,6 +64,9 @@ class ProcessInstance(Base):
               sqlite_where=sql_text("handoff_pending")),
         Index("ix_process_instance_review_pending", "id", postgresql_where=sql_text("review_pending"),
               sqlite_where=sql_text("review_pending")),
+        Index("ix_process_instance_paused_by_process", "paused_by_process_id",
+              postgresql_where=sql_text("paused_by_process_id IS NOT NULL"),
+              sqlite_where=sql_text("paused_by_process_id IS NOT NULL")),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     definition_id: Mapped[int] = mapped_column(ForeignKey("process_definition.id"), index=True)
@@ -94,6 +97,9 @@ class ProcessInstance(Base):
     paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     paused_reason: Mapped[str | None] = mapped_column(Text)
     paused_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    #: paused because this process of the case interrupted it (``services.interruptions``): the
+    #: sweep resumes it when that one has ended
+    paused_by_process_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"))
     #: the instance whose end event started this one (a hand-off); UNIQUE, so an instance hands
     #: off at most once however many sweeps race
     started_from_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"), unique=True)

@@ -9,7 +9,7 @@ import pytest
 
 from disclosure_engine.engine import runtime
 from disclosure_engine.engine.bundle import WorkflowBundle, bundle_from_path
-from disclosure_engine.engine.handoff import Handoff, decision_outcomes, spec_handoff, start_fields
+from disclosure_engine.engine.handoff import Handoff, decision_outcomes, interrupts, spec_handoff, start_fields
 from disclosure_engine.engine.validate import validate_bundle, validate_paths
 
 WORKFLOWS = Path(__file__).resolve().parents[3] / "workflows"
@@ -85,6 +85,11 @@ def test_start_data_defaults_to_the_decision_and_its_legal_basis():
     ({"process": _props(start_fields="Route, x-y")}, "ending", "start_fields 'Route, x-y': name start fields"),
     ({"start": _props(pause_extends="deadline")}, "start", "pause_extends is read only on a bpmn:process"),
     ({"process": _props(pause_extends="Deadline")}, "ending", "pause_extends 'Deadline': name date fields"),
+    ({"end": _props(interrupts="s327a_consideration")}, "end_done", "interrupts is read only on a bpmn:process"),
+    ({"process": _props(interrupts=" , ")}, "ending", "interrupts is empty"),
+    ({"process": _props(interrupts="s327a_consideration, local/review")}, "ending",
+     "interrupts 'local/review' is not a workflow key"),
+    ({"process": _props(interrupts="ending")}, "ending", "interrupts 'ending' is this process itself"),
 ])
 def test_misplaced_or_malformed_hand_offs_are_refused(where, element, expected):
     found = _messages(_bpmn(**where))
@@ -151,3 +156,14 @@ def test_declared_start_fields_begin_empty_when_a_start_leaves_them_out():
     wf = runtime.start_workflow(runtime.compile_bundle(bundle), {"scheme_route": "right_to_ask"})
     assert runtime.end_data(wf)["scheme_route"] == "right_to_ask"
     assert runtime.end_data(wf)["application_reference"] is None
+
+
+def test_interrupts_names_other_workflows_and_shipped_files_only_shipped_ones():
+    bundle = _bpmn(process=_props(interrupts="s327a_consideration, local_review"))
+    assert _messages(bundle) == []
+    assert interrupts(bundle) == ("s327a_consideration", "local_review")
+    assert _messages(bundle, shipped=True) == [
+        ("ending", "interrupts 'local_review' is not a shipped workflow "
+                   "(s327a_consideration, disclosure_delivery, csods_application, urgent_disclosure)")]
+    urgent = bundle_from_path(WORKFLOWS / "urgent_disclosure.bpmn")
+    assert interrupts(urgent) == ("s327a_consideration", "csods_application", "disclosure_delivery")

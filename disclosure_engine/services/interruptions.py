@@ -9,7 +9,8 @@ should not run out while the case's officers deal with the emergency. So:
   (``urgent_disclosure``: the other three shipped workflows) pauses, in the transaction that
   starts it, every running, unpaused process of those workflows of the same case, as
   ``services.pauses`` pauses (tasks out of every inbox, timers waiting), with a reason naming it,
-  and ``paused_by_process_id`` pointing at it;
+  and ``paused_by_process_id`` pointing at it; a process of those workflows started while it
+  runs (a hand-off to delivery, a MAPPA review's consideration) starts paused the same way;
 - once it has ended (completed, or stopped with an error), the sweep resumes each process it
   paused, as the system, with a reason naming it: their deadlines get the time back as after any
   pause. Each resume is its own transaction and happens once: the row is locked and re-checked,
@@ -77,6 +78,27 @@ def interrupt_others(session: Session, actor: Actor, case: Case, instance: Proce
     for other in others:
         pause_locked(session, actor, other, area, reason, now, by_process=instance.id)
     return [other.id for other in others]
+
+
+def wait_if_interrupted(session: Session, actor: Actor, case: Case, instance: ProcessInstance, now: datetime,
+                        ) -> int | None:
+    """A process started while an interrupting process of its case runs (a hand-off to delivery,
+    a review's consideration) waits for it too: paused, like those it interrupted at its start.
+    Returns the interrupting process's id, or None."""
+    key = instance.definition.key
+    running = list(session.execute(
+        select(ProcessInstance).join(ProcessInstance.definition)
+        .where(ProcessInstance.case_id == case.id, ProcessInstance.id != instance.id,
+               ProcessInstance.status == "waiting", ProcessDefinition.key != key)
+        .order_by(ProcessInstance.id)).scalars())
+    for other in running:
+        if key in interrupts(compiled(other.definition).bundle):
+            day = london_date(other.started_at)
+            reason = (f"Started while {_label(other)}, started on {day.day} {day:%B %Y}, runs: this process "
+                      "waits, and resumes by itself when that one ends.")
+            pause_locked(session, actor, instance, case.area.slug, reason, now, by_process=other.id)
+            return other.id
+    return None
 
 
 def interrupted_by(session: Session, process_id: int) -> list[int]:

@@ -28,7 +28,7 @@ from disclosure_engine.services.access import (
     visible_process,
 )
 from disclosure_engine.services.instances import persist, start_data
-from disclosure_engine.services.interruptions import interrupt_others, interrupted_by
+from disclosure_engine.services.interruptions import interrupt_others, interrupted_by, wait_if_interrupted
 from disclosure_engine.services.pauses import pause_info
 from disclosure_engine.services.views import iso, process_summary, task_view
 from disclosure_engine.services.workflows import compiled, latest_definition
@@ -77,7 +77,9 @@ def start_in_session(session: Session, actor: Actor, case: Case, key: str, *, ve
         detail["decision_id"] = extra["decision_id"]
     audit.record(session, actor, "process.started", "process", instance.id, area=case.area.slug,
                  detail=detail)
-    interrupt_others(session, actor, case, instance, spec, now)  # the urgent route: the others wait
+    # the urgent route interrupts the others: those running when it starts, and those started meanwhile
+    if not interrupt_others(session, actor, case, instance, spec, now):
+        wait_if_interrupted(session, actor, case, instance, now)
     return instance
 
 

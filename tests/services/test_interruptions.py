@@ -93,3 +93,18 @@ def test_a_csods_application_is_interrupted_too(db, staff):  # noqa: F811
     application = processes.start_process(db, staff["officer"], case_id, "csods_application",
                                           data={"scheme_route": "right_to_know"})
     assert _urgent(db, staff, case_id)["interrupted"] == [application["id"]]
+
+
+def test_a_process_started_while_the_urgent_route_runs_waits_for_it_too(db, staff):  # noqa: F811
+    case_id, consideration = new_consideration(db, staff)
+    urgent = _urgent(db, staff, case_id)
+    application = processes.start_process(db, staff["officer"], case_id, "csods_application",
+                                          data={"scheme_route": "right_to_know"})
+    assert application["paused"]["by_process"] == urgent["id"]
+    assert f"Started while {URGENT} (process {urgent['id']})" in application["paused"]["reason"]
+    assert [t["status"] for t in application["open_tasks"]] == ["paused"]
+    assert processes.get_process(db, staff["manager"], urgent["id"])["interrupted"] == [consideration,
+                                                                                        application["id"]]
+    replay_path(db, staff, urgent["id"], "urgent_disclosure", RATIFIED)
+    assert interruptions.sweep_interruptions(db).resumed == 2
+    assert processes.get_process(db, staff["manager"], application["id"])["paused"] is None

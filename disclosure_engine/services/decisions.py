@@ -18,7 +18,6 @@ from disclosure_engine.domain.record_content import RECORD_CONTEXT_FIELDS, decis
 from disclosure_engine.domain.record_rules import as_flag, corrected_record
 from disclosure_engine.domain.roles import Actor, Role
 from disclosure_engine.domain.vocabulary import (
-    DECISION_FIELDS,
     decision_outcome,
     reason_problem,
 )

@@ -20,7 +20,6 @@ from disclosure_engine.persistence.models import (
     AuditEvent,
     Case,
     ProcessInstance,
-    User,
 )
 from disclosure_engine.services.access import (
     visible_area_ids,
@@ -28,7 +27,6 @@ from disclosure_engine.services.access import (
     visible_task,
 )
 from disclosure_engine.services.decisions import case_decisions
-from disclosure_engine.services.users import actor_for
 from disclosure_engine.services.views import decision_view
 from disclosure_engine.services.workflows import compiled
 

@@ -191,6 +191,22 @@ def smtp() -> Iterator[tuple[str, int, Mailbox]]:
 
 # -- a world of users and tasks ---------------------------------------------------------------
 
+@pytest.fixture()
+def sweep_cli(settings: Any, monkeypatch: pytest.MonkeyPatch) -> Callable[[], Any]:
+    """``sweep_cli()`` runs ``disclosure-engine sweep`` in this process against the test
+    database and returns click's result; REDIS_URL points nowhere: the foreground sweep must
+    not need Redis."""
+    from click.testing import CliRunner
+
+    from disclosure_engine.cli import _register_optional_commands, cli
+
+    monkeypatch.setenv("DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("DISCLOSURE_INSTANCE_DIR", str(settings.instance_dir))
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:1/0")
+    _register_optional_commands()
+    return lambda: CliRunner().invoke(cli, ["sweep"])
+
+
 def make_user(db: Database, username: str, role: str, area: str = "kent") -> Actor:
     user = create_user(db, username, roles=[role], areas=[area])
     from disclosure_engine.persistence.models import User

@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from click.testing import CliRunner
 from sqlalchemy import insert, select
 
 from disclosure_engine.domain.deadlines import due_at_for
@@ -184,23 +183,15 @@ def test_notifications_hold_references_only_and_belong_to_their_user(world):
     assert [t["id"] for t in late] == [note["task_id"]] and late[0]["escalation_level"] == 3
 
 
-def test_sweep_command_runs_in_the_foreground_without_redis(world, settings, monkeypatch):
-    from disclosure_engine.cli import cli
-
+def test_sweep_command_runs_in_the_foreground_without_redis(world, sweep_cli):
     bulk_overdue(world, 3)
-    monkeypatch.setenv("DATABASE_URL", settings.database_url)
-    monkeypatch.setenv("DISCLOSURE_INSTANCE_DIR", str(settings.instance_dir))
-    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:1/0")  # unreachable: must not matter
-    from disclosure_engine.cli import _register_optional_commands
-
-    _register_optional_commands()
-    result = CliRunner().invoke(cli, ["sweep"])
+    result = sweep_cli()
     assert result.exit_code == 0, result.output
     assert result.output.strip() == ("timers: 0 due, 0 fired, 0 failed; "
                                      "hand-offs: 0 pending, 0 started, 0 failed; "
                                      "reviews: 0 scheduled, 0 due, 0 started; "
                                      "escalations: reminded 0, overdue 3, escalated 3")
-    again = CliRunner().invoke(cli, ["sweep"])
+    again = sweep_cli()
     assert "escalations: reminded 0, overdue 0, escalated 0" in again.output
 
 

@@ -3,7 +3,6 @@ by an RQ worker (in this process), starting the follow-on once however often it 
 and ``disclosure-engine sweep`` says how many it started."""
 from __future__ import annotations
 
-from click.testing import CliRunner
 from rq import SimpleWorker
 from sqlalchemy import select
 
@@ -39,18 +38,12 @@ def test_the_periodic_sweep_enqueues_a_hand_off_job_that_starts_delivery_once(db
     assert enqueue_due_work(db, queue).by_kind == {}, "nothing pending any more"
 
 
-def test_the_sweep_command_prints_the_hand_offs_it_made(db, settings, staff, monkeypatch):
-    from disclosure_engine.cli import _register_optional_commands, cli
-
+def test_the_sweep_command_prints_the_hand_offs_it_made(db, staff, sweep_cli):
     _case, consideration = new_consideration(db, staff)
     replay_path(db, staff, consideration, "s327a_consideration", DISCLOSE)
-    monkeypatch.setenv("DATABASE_URL", settings.database_url)
-    monkeypatch.setenv("DISCLOSURE_INSTANCE_DIR", str(settings.instance_dir))
-    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:1/0")  # not needed by the foreground sweep
-    _register_optional_commands()
-    result = CliRunner().invoke(cli, ["sweep"])
+    result = sweep_cli()
     assert result.exit_code == 0, result.output
     assert "hand-offs: 1 pending, 1 started, 0 failed" in result.output
-    again = CliRunner().invoke(cli, ["sweep"])
+    again = sweep_cli()
     assert "hand-offs: 0 pending, 0 started, 0 failed" in again.output
     assert len(_deliveries(db, consideration)) == 1

@@ -3,7 +3,6 @@ interrupted: one ``rsm-<id>`` job each, run by an RQ worker (in this process), o
 ``disclosure-engine sweep`` does it in the foreground and says so."""
 from __future__ import annotations
 
-from click.testing import CliRunner
 from rq import SimpleWorker
 
 from disclosure_engine.jobs import tasks as job_tasks
@@ -39,16 +38,10 @@ def test_the_periodic_sweep_enqueues_a_resume_job_that_resumes_the_consideration
     assert "resumes" not in enqueue_due_work(db, queue).by_kind, "nothing pending any more"
 
 
-def test_the_sweep_command_resumes_interrupted_processes_and_says_so(db, settings, staff, monkeypatch):  # noqa: F811
-    from disclosure_engine.cli import _register_optional_commands, cli
-
+def test_the_sweep_command_resumes_interrupted_processes_and_says_so(db, staff, sweep_cli):  # noqa: F811
     consideration, _urgent = _interrupted_then_ended(db, staff)
-    monkeypatch.setenv("DATABASE_URL", settings.database_url)
-    monkeypatch.setenv("DISCLOSURE_INSTANCE_DIR", str(settings.instance_dir))
-    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:1/0")  # not needed by the foreground sweep
-    _register_optional_commands()
-    result = CliRunner().invoke(cli, ["sweep"])
+    result = sweep_cli()
     assert result.exit_code == 0, result.output
     assert "interrupted processes: 1 resumed, 0 failed" in result.output
     assert processes.get_process(db, staff["manager"], consideration)["paused"] is None
-    assert "interrupted processes" not in CliRunner().invoke(cli, ["sweep"]).output
+    assert "interrupted processes" not in sweep_cli().output

@@ -70,7 +70,7 @@ def start_in_session(session: Session, actor: Actor, case: Case, key: str, *, ve
     session.flush()
     persist(session, instance, wf, spec, now)
     detail: dict[str, Any] = {"case_id": case.id, "workflow": key, "version": definition.version,
-                              "content_hash": definition.content_hash, "trigger": trigger}
+                              "content_hash": definition.content_hash, "trigger": extra.get("trigger") or trigger}
     if started_from is not None:
         detail["started_from"] = started_from.id
     if "decision_id" in extra:

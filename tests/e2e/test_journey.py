@@ -198,6 +198,24 @@ def test_full_s327a_journey(new_page, server):
     manager.get_by_role("button", name="Resume the process").click()
     assert "running again" in manager.locator("main").inner_text()
 
+    # the manager finds that case again from the Cases page and starts a CSODS application on it
+    paused_reference = manager.get_by_role("heading", level=1).inner_text().removeprefix("Case ").strip()
+    manager.get_by_role("link", name="Cases", exact=True).click()
+    check_axe(manager, "cases")
+    manager.get_by_label("Case reference").fill(paused_reference)
+    manager.get_by_role("button", name="Find cases").click()
+    manager.get_by_role("link", name=paused_reference, exact=True).click()
+    manager.get_by_role("link", name="Start a process").click()
+    check_axe(manager, "case-start")
+    manager.get_by_role("button", name="Start the process").click()
+    assert manager.locator("#workflow-error").is_visible()  # nothing chosen
+    check_axe(manager, "case-start-with-errors")
+    manager.get_by_label("A Child Sex Offender Disclosure Scheme (Sarah's Law) application").check()
+    manager.get_by_label("Right to know (the police decide to tell)").check()
+    manager.get_by_role("button", name="Start the process").click()
+    assert "Started: A Child Sex Offender Disclosure Scheme" in manager.locator("main").inner_text()
+    shot(manager, "17d-process-started")
+
     manager.get_by_role("link", name="Decision log").click()
     manager.get_by_role("button", name="Export CSV").click()
     shot(manager, "18-export")

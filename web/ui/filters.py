@@ -114,8 +114,9 @@ def navigation() -> list[dict[str, Any]]:
     path = request.path
     items = []
     if actor.roles & CASE_ROLES - {Role.AUDITOR}:
-        items.append({"text": "Inbox", "href": url_for("tasks.inbox"),
-                      "active": path.startswith(("/tasks", "/cases"))})
+        items.append({"text": "Inbox", "href": url_for("tasks.inbox"), "active": path.startswith("/tasks")})
+    if actor.roles & CASE_ROLES:
+        items.append({"text": "Cases", "href": url_for("case_work.index"), "active": path.startswith("/cases")})
     if actor.has_role(*SUPERVISOR_ROLES, *AUDIT_ROLES):
         items.append({"text": "Overdue work", "href": url_for("work.overdue"), "active": path.startswith("/work")})
     if actor.has_role(Role.CHAIR, Role.MANAGER, Role.AUDITOR, Role.ADMIN):

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 
 from disclosure_engine.domain.errors import ValidationFailed
 from disclosure_engine.domain.roles import AUDIT_ROLES, SUPERVISOR_ROLES
@@ -16,6 +25,7 @@ from disclosure_engine.services import pauses as pause_service
 from disclosure_engine.services import processes as process_service
 from web.ui.auth import db
 from web.ui.filters import page_number, pagination, uk_datetime
+from web.ui.views_case_work import may_start
 
 bp = Blueprint("cases", __name__)
 PER_PAGE = 25
@@ -42,7 +52,8 @@ def case(case_id: int) -> Any:
     return render_template("case.html", case=case, processes=processes, decisions=decisions, viewers=viewers,
                            can_amend=may_amend() and g.actor.in_area(case["area"]),
                            can_change_level=level_service.may_change_level(g.actor, case["area"]),
-                           can_pause=pause_service.may_pause(g.actor, case["area"]))
+                           can_pause=pause_service.may_pause(g.actor, case["area"]),
+                           can_start=may_start(case["area"]))
 
 
 @bp.route("/processes/<int:process_id>/<any(pause, resume):action>", methods=["GET", "POST"])

@@ -215,6 +215,13 @@ def test_full_s327a_journey(new_page, server):
     manager.get_by_role("button", name="Start the process").click()
     assert "Started: A Child Sex Offender Disclosure Scheme" in manager.locator("main").inner_text()
     shot(manager, "17d-process-started")
+    manager.get_by_role("link", name="Cases", exact=True).click()
+    manager.get_by_role("link", name="Add a case").click()
+    check_axe(manager, "case-new")
+    manager.get_by_role("button", name="Add the case").click()
+    assert manager.locator("#reference-error").is_visible()
+    check_axe(manager, "case-new-with-errors")
+    shot(manager, "17e-case-new-with-errors")
 
     manager.get_by_role("link", name="Decision log").click()
     manager.get_by_role("button", name="Export CSV").click()

@@ -85,6 +85,7 @@ def _register_blueprints(app: Flask) -> None:
         views_admin,
         views_areas,
         views_authoring,
+        views_case_new,
         views_case_work,
         views_cases,
         views_decisions,
@@ -92,9 +93,9 @@ def _register_blueprints(app: Flask) -> None:
         views_tasks,
     )
 
-    blueprints = [views_tasks.bp, views_case_work.bp, views_cases.bp, views_decisions.bp, views_statistics.bp,
-                  views_admin.work_bp, views_admin.audit_bp, views_admin.workflows_bp, views_authoring.bp,
-                  views_areas.bp]
+    blueprints = [views_tasks.bp, views_case_new.bp, views_case_work.bp, views_cases.bp, views_decisions.bp,
+                  views_statistics.bp, views_admin.work_bp, views_admin.audit_bp, views_admin.workflows_bp,
+                  views_authoring.bp, views_areas.bp]
     if notifications_available():
         blueprints.append(views_admin.notifications_bp)
     for bp in blueprints:

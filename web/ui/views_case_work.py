@@ -54,7 +54,8 @@ def index() -> Any:
                                      needs_review=True if waiting else None, limit=PER_PAGE,
                                      offset=(page - 1) * PER_PAGE)
     areas = sorted(AREA_SLUGS if g.actor.national else g.actor.areas)
-    return render_template("cases.html", cases=result["items"], total=result["total"], reference=reference,
+    return render_template("cases.html", can_add=g.actor.has_role(*case_service.CREATOR_ROLES),
+                           cases=result["items"], total=result["total"], reference=reference,
                            area=area, areas=areas, waiting=waiting,
                            pagination=pagination(page, PER_PAGE, result["total"], "case_work.index",
                                                  reference=reference, area=area, waiting="yes" if waiting else ""))

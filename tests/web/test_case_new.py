@@ -1,0 +1,83 @@
+"""Add a case from the browser: every problem shown at its field (the service's own checks
+included), nothing half-written, and a child sex offender's consideration starting at once."""
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from disclosure_engine.persistence.models import Case
+from tests.web.conftest import csrf_token
+
+URL = "/cases/new"
+
+
+def _html(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def _form(c, **extra) -> dict:
+    data = {"csrf_token": csrf_token(c, URL), "reference": "KNT-2027-000777", "area": "kent", "category": "1",
+            "level": "2", "lead_agency": "police", "visor_ref": "VS7654321",
+            "convictions-0-statute": "Sexual Offences Act 2003", "convictions-0-section": "9",
+            "convictions-0-date-day": "14", "convictions-0-date-month": "3", "convictions-0-date-year": "2019",
+            "convictions-0-disposal": "conviction", "convictions-0-victim_age": "13",
+            "convictions-0-jurisdiction": "england-wales"}
+    data.update(extra)
+    return data
+
+
+def _cases(world) -> int:
+    with world["db"].transaction() as session:
+        return session.execute(select(func.count()).select_from(Case)).scalar_one()
+
+
+def test_an_officer_adds_a_child_sex_offenders_case_and_its_consideration_starts(world, signed_in):
+    c = signed_in("officer.kent")
+    assert 'href="/cases/new">Add a case' in _html(c.get("/cases"))
+    page = _html(c.get(URL))
+    for label in ('for="reference">Case reference', 'for="area">MAPPA area', 'for="visor_ref">ViSOR reference',
+                  'for="convictions-0-statute">Statute', 'for="convictions-0-date-day">Day',
+                  'for="convictions-0-disposal">Disposal'):
+        assert label in page, label
+    done = c.post(URL, data=_form(c), follow_redirects=True)
+    text = _html(done)
+    assert done.status_code == 200 and "Case KNT-2027-000777 added. Its s.327A consideration has started." in text
+    assert "Paragraph" in text and "Sexual Offences Act 2003 s.9" in text
+    with world["db"].transaction() as session:
+        case = session.execute(select(Case).where(Case.reference == "KNT-2027-000777")).scalar_one()
+        assert (case.level, case.visor_ref, case.child_sex_offender) == (2, "VS7654321", True)
+        assert [(cv.statute, cv.section, cv.date.isoformat(), cv.victim_age) for cv in case.convictions] == \
+            [("Sexual Offences Act 2003", "9", "2019-03-14", 13)]
+
+
+def test_every_problem_is_shown_at_its_field_and_nothing_is_written(world, signed_in):
+    c = signed_in("officer.kent")
+    empty = c.post(URL, data={"csrf_token": csrf_token(c, URL), "area": "kent"})
+    page = _html(empty)
+    assert empty.status_code == 422 and "There is a problem" in page
+    for field in ("reference", "category", "level", "lead_agency", "convictions-0-statute", "convictions-0-section",
+                  "convictions-0-date", "convictions-0-disposal"):
+        assert f'id="{field}-error"' in page, field
+    half_date = c.post(URL, data=_form(c, **{"convictions-0-date-month": ""}))
+    assert half_date.status_code == 422 and "Enter the date in full: day, month and year" in _html(half_date)
+    # the service's own checks land on the right row, though a blank row sits between
+    second = c.post(URL, data=_form(c, **{"convictions-2-statute": "Protection of Children Act 1978",
+                                          "convictions-2-section": "1; DROP", "convictions-2-date-day": "1",
+                                          "convictions-2-date-month": "2", "convictions-2-date-year": "2030"}))
+    page = _html(second)
+    assert second.status_code == 422
+    assert 'id="convictions-2-section-error"' in page and 'id="convictions-2-date-error"' in page
+    assert 'id="convictions-2-disposal-error"' in page and 'id="convictions-1-statute-error"' not in page
+    assert 'value="Protection of Children Act 1978"' in page, "what was typed is kept"
+    assert _cases(world) == 0
+
+
+def test_a_reference_in_use_and_another_areas_case_are_refused(world, signed_in, make_case):
+    existing = make_case("kent")
+    c = signed_in("officer.kent")
+    taken = c.post(URL, data=_form(c, reference=existing["reference"]))
+    assert taken.status_code == 422 and f"A case with reference {existing['reference']} already exists" in _html(taken)
+    essex = signed_in("officer.essex")
+    forged = essex.post(URL, data=_form(essex, area="kent"))
+    assert forged.status_code == 422 and "Select the MAPPA area the case is managed in" in _html(forged)
+    assert signed_in("auditor").get(URL).status_code == 403
+    assert _cases(world) == 1

@@ -1,0 +1,113 @@
+"""Add a case from the browser: its MAPPA facts, the offender's opaque references and up to
+three convictions (more, and corrections, on the case page). The service checks everything and
+starts the s.327A consideration for a child sex offender; this page only turns the form into
+the case's JSON shape and the service's field errors back into the form's fields."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+
+from disclosure_engine.domain.areas import AREA_SLUGS
+from disclosure_engine.domain.cases import DISPOSALS, ENGLAND_WALES, LEAD_AGENCIES
+from disclosure_engine.domain.errors import Conflict, ValidationFailed
+from disclosure_engine.services import cases as case_service
+from web.ui.auth import db
+
+bp = Blueprint("case_new", __name__)
+ROWS = 3
+CASE_FIELDS = ("reference", "area", "category", "level", "lead_agency", "visor_ref", "pnc_ref", "ndelius_crn")
+CONVICTION_FIELDS = ("statute", "section", "date-day", "date-month", "date-year", "disposal", "victim_age",
+                     "jurisdiction")
+DISPOSAL_LABELS = {"conviction": "Conviction", "caution": "Caution",
+                   "insanity": "Finding of not guilty by reason of insanity",
+                   "disability": "Finding of disability (did the act)"}
+
+
+@bp.route("/cases/new", methods=["GET", "POST"])
+def new() -> Any:
+    if not g.actor.has_role(*case_service.CREATOR_ROLES):
+        abort(403)
+    areas = sorted(AREA_SLUGS if g.actor.national else g.actor.areas)
+    values = {name: (request.form.get(name) or "").strip() for name in CASE_FIELDS}
+    rows = [{name: (request.form.get(f"convictions-{i}-{name}") or "").strip() for name in CONVICTION_FIELDS}
+            for i in range(ROWS)]
+    if request.method == "GET":
+        values["area"] = areas[0] if len(areas) == 1 else ""
+        rows[0]["jurisdiction"] = rows[1]["jurisdiction"] = rows[2]["jurisdiction"] = ENGLAND_WALES
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        payload, included, errors = _payload(values, rows)
+        if values["area"] not in areas:
+            errors["area"] = ["Select the MAPPA area the case is managed in"]
+        if not errors:
+            try:
+                view = case_service.create_case(db(), g.actor, payload)
+            except ValidationFailed as failed:
+                errors = _form_errors(failed.errors, included)
+            except Conflict as conflict:
+                errors = {"reference": [conflict.message]}
+            else:
+                started = " Its s.327A consideration has started." if view["processes"] else ""
+                flash(f"Case {view['reference']} added.{started}", "success")
+                return redirect(url_for("cases.case", case_id=view["id"]))
+    return render_template("case_new.html", values=values, rows=rows, errors=errors, areas=areas,
+                           lead_agencies=LEAD_AGENCIES, disposals=DISPOSALS, disposal_labels=DISPOSAL_LABELS), \
+        422 if errors else 200
+
+
+def _payload(values: dict[str, str], rows: list[dict[str, str]],
+             ) -> tuple[dict[str, Any], list[int], dict[str, list[str]]]:
+    """The case as the API takes it, the form rows its convictions came from (blank rows after
+    the first are left out), and the errors only the form can see (a date half filled in)."""
+    errors: dict[str, list[str]] = {}
+    included: list[int] = []
+    offender = {name: values[name] for name in ("visor_ref", "pnc_ref", "ndelius_crn") if values[name]}
+    payload: dict[str, Any] = {
+        "reference": values["reference"], "area": values["area"], "lead_agency": values["lead_agency"] or None,
+        "category": int(values["category"]) if values["category"].isdigit() else None,
+        "level": int(values["level"]) if values["level"].isdigit() else None,
+        "offender": offender, "convictions": [],
+    }
+    for i, row in enumerate(rows):
+        if i > 0 and not any(v for k, v in row.items() if k != "jurisdiction"):
+            continue
+        date_parts = (row["date-year"], row["date-month"], row["date-day"])
+        if all(date_parts):
+            when = f"{row['date-year'].zfill(4)}-{row['date-month'].zfill(2)}-{row['date-day'].zfill(2)}"
+        elif any(date_parts):
+            errors[f"convictions-{i}-date"] = ["Enter the date in full: day, month and year"]
+            when = ""
+        else:
+            when = ""
+        conviction: dict[str, Any] = {"statute": row["statute"], "section": row["section"], "date": when,
+                                      "disposal": row["disposal"] or None,
+                                      "jurisdiction": row["jurisdiction"] or ENGLAND_WALES}
+        if row["victim_age"]:
+            if not row["victim_age"].isdigit():
+                errors[f"convictions-{i}-victim_age"] = ["Enter the victim's age as a whole number, or leave it "
+                                                         "blank if it is not known"]
+            else:
+                conviction["victim_age"] = int(row["victim_age"])
+        payload["convictions"].append(conviction)
+        included.append(i)
+    return payload, included, errors
+
+
+def _form_errors(errors: dict[str, list[str]], included: list[int]) -> dict[str, list[str]]:
+    """The service's keys (``convictions.0.date``, ``offender.visor_ref``) as the form's field
+    ids; ``included[n]`` is the form row of the payload's conviction n."""
+    out: dict[str, list[str]] = {}
+    for key, messages in errors.items():
+        if key.startswith("offender."):
+            field = key.split(".", 1)[1]
+        elif key.startswith("convictions."):
+            parts = key.split(".")
+            row = included[int(parts[1])] if parts[1].isdigit() and int(parts[1]) < len(included) else 0
+            field = f"convictions-{row}-{parts[2]}" if len(parts) > 2 else f"convictions-{row}-statute"
+        elif key == "convictions":
+            field = "convictions-0-statute"
+        else:
+            field = key if key in CASE_FIELDS else "reference"
+        out.setdefault(field, []).extend(messages)
+    return out

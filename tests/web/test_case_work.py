@@ -62,6 +62,8 @@ def test_an_officer_starts_an_urgent_disclosure_from_the_case_page(world, signed
     assert started[0]["detail"]["trigger"] == "police_report"
     assert process_service.get_process(world["db"], SYSTEM, consideration)["paused"]["by_process"] \
         == int(started[0]["subject_id"])
+    assert f'While it runs, this process of the case waits:\n      <a class="govuk-link" href="#process-{consideration}"' \
+        in page
 
 
 def test_a_csods_application_and_a_consideration_on_new_information_start_with_their_fields(

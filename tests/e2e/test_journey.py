@@ -222,6 +222,12 @@ def test_full_s327a_journey(new_page, server):
     assert manager.locator("#reference-error").is_visible()
     check_axe(manager, "case-new-with-errors")
     shot(manager, "17e-case-new-with-errors")
+    manager.goto(f"/cases/{server['pause_case_id']}")
+    manager.get_by_role("link", name="Add a conviction").click()
+    check_axe(manager, "conviction-new")
+    manager.get_by_role("button", name="Add the conviction").click()
+    assert manager.locator("#reason-error").is_visible() or manager.locator("#convictions-0-statute-error").is_visible()
+    check_axe(manager, "conviction-new-with-errors")
 
     manager.get_by_role("link", name="Decision log").click()
     manager.get_by_role("button", name="Export CSV").click()

@@ -81,3 +81,34 @@ def test_a_reference_in_use_and_another_areas_case_are_refused(world, signed_in,
     assert forged.status_code == 422 and "Select the MAPPA area the case is managed in" in _html(forged)
     assert signed_in("auditor").get(URL).status_code == 403
     assert _cases(world) == 1
+
+
+def test_an_officer_adds_a_conviction_and_the_case_becomes_a_child_sex_offenders(world, signed_in):
+    c = signed_in("officer.kent")
+    data = _form(c, reference="KNT-2027-000778", **{"convictions-0-statute": "Theft Act 1968",
+                                                      "convictions-0-section": "1", "convictions-0-victim_age": ""})
+    case_page = _html(c.post(URL, data=data, follow_redirects=True))
+    assert "Its s.327A consideration has started" not in case_page
+    with world["db"].transaction() as session:
+        case_id = session.execute(select(Case.id).where(Case.reference == "KNT-2027-000778")).scalar_one()
+    url = f"/cases/{case_id}/convictions/new"
+    assert f'href="{url}">Add a conviction' in case_page
+    row = {"convictions-0-statute": "Sexual Offences Act 2003", "convictions-0-section": "9",
+           "convictions-0-date-day": "2", "convictions-0-date-month": "5", "convictions-0-date-year": "2021",
+           "convictions-0-disposal": "conviction", "convictions-0-victim_age": "12",
+           "convictions-0-jurisdiction": "england-wales"}
+    no_reason = c.post(url, data={"csrf_token": csrf_token(c, url), **row})
+    assert no_reason.status_code == 422 and 'id="reason-error"' in _html(no_reason)
+    bad_row = c.post(url, data={"csrf_token": csrf_token(c, url), **row, "convictions-0-section": "9; x",
+                                "reason": "PNC check of 3 December showed a conviction not recorded before."})
+    assert bad_row.status_code == 422 and 'id="convictions-0-section-error"' in _html(bad_row)
+    done = c.post(url, data={"csrf_token": csrf_token(c, url), **row,
+                             "reason": "PNC check of 3 December showed a conviction not recorded before."},
+                  follow_redirects=True)
+    assert "Conviction added; Schedule 34A matched again." in _html(done)
+    with world["db"].transaction() as session:
+        case = session.get(Case, case_id)
+        assert case.child_sex_offender and [cv.statute for cv in case.convictions] == \
+            ["Theft Act 1968", "Sexual Offences Act 2003"]
+    assert signed_in("officer.essex").get(url).status_code == 404
+    assert signed_in("auditor").get(url).status_code == 403

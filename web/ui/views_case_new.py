@@ -12,6 +12,7 @@ from disclosure_engine.domain.areas import AREA_SLUGS
 from disclosure_engine.domain.cases import DISPOSALS, ENGLAND_WALES, LEAD_AGENCIES
 from disclosure_engine.domain.errors import Conflict, ValidationFailed
 from disclosure_engine.services import cases as case_service
+from disclosure_engine.services import convictions as conviction_service
 from web.ui.auth import db
 
 bp = Blueprint("case_new", __name__)
@@ -30,8 +31,7 @@ def new() -> Any:
         abort(403)
     areas = sorted(AREA_SLUGS if g.actor.national else g.actor.areas)
     values = {name: (request.form.get(name) or "").strip() for name in CASE_FIELDS}
-    rows = [{name: (request.form.get(f"convictions-{i}-{name}") or "").strip() for name in CONVICTION_FIELDS}
-            for i in range(ROWS)]
+    rows = [form_row(i) for i in range(ROWS)]
     if request.method == "GET":
         values["area"] = areas[0] if len(areas) == 1 else ""
         rows[0]["jurisdiction"] = rows[1]["jurisdiction"] = rows[2]["jurisdiction"] = ENGLAND_WALES
@@ -72,31 +72,43 @@ def _payload(values: dict[str, str], rows: list[dict[str, str]],
     for i, row in enumerate(rows):
         if i > 0 and not any(v for k, v in row.items() if k != "jurisdiction"):
             continue
-        date_parts = (row["date-year"], row["date-month"], row["date-day"])
-        if all(date_parts):
-            when = f"{row['date-year'].zfill(4)}-{row['date-month'].zfill(2)}-{row['date-day'].zfill(2)}"
-        elif any(date_parts):
-            errors[f"convictions-{i}-date"] = ["Enter the date in full: day, month and year"]
-            when = ""
-        else:
-            when = ""
-        conviction: dict[str, Any] = {"statute": row["statute"], "section": row["section"], "date": when,
-                                      "disposal": row["disposal"] or None,
-                                      "jurisdiction": row["jurisdiction"] or ENGLAND_WALES}
-        if row["victim_age"]:
-            if not row["victim_age"].isdigit():
-                errors[f"convictions-{i}-victim_age"] = ["Enter the victim's age as a whole number, or leave it "
-                                                         "blank if it is not known"]
-            else:
-                conviction["victim_age"] = int(row["victim_age"])
+        conviction = conviction_from_row(row, i, errors)
         payload["convictions"].append(conviction)
         included.append(i)
     return payload, included, errors
 
 
-def _form_errors(errors: dict[str, list[str]], included: list[int]) -> dict[str, list[str]]:
+def conviction_from_row(row: dict[str, str], i: int, errors: dict[str, list[str]]) -> dict[str, Any]:
+    """Form row ``i`` as a conviction in the API's shape; adds to ``errors`` what only the form
+    can see (a date half filled in, an age that is not a number)."""
+    date_parts = (row["date-year"], row["date-month"], row["date-day"])
+    when = ""
+    if all(date_parts):
+        when = f"{row['date-year'].zfill(4)}-{row['date-month'].zfill(2)}-{row['date-day'].zfill(2)}"
+    elif any(date_parts):
+        errors[f"convictions-{i}-date"] = ["Enter the date in full: day, month and year"]
+    conviction: dict[str, Any] = {"statute": row["statute"], "section": row["section"], "date": when,
+                                  "disposal": row["disposal"] or None,
+                                  "jurisdiction": row["jurisdiction"] or ENGLAND_WALES}
+    if row["victim_age"]:
+        if not row["victim_age"].isdigit():
+            errors[f"convictions-{i}-victim_age"] = ["Enter the victim's age as a whole number, or leave it "
+                                                     "blank if it is not known"]
+        else:
+            conviction["victim_age"] = int(row["victim_age"])
+    return conviction
+
+
+def form_row(i: int) -> dict[str, str]:
+    """What was typed in conviction row ``i`` of the posted form."""
+    return {name: (request.form.get(f"convictions-{i}-{name}") or "").strip() for name in CONVICTION_FIELDS}
+
+
+def _form_errors(errors: dict[str, list[str]], included: list[int], *,
+                 fallback: str = "reference") -> dict[str, list[str]]:
     """The service's keys (``convictions.0.date``, ``offender.visor_ref``) as the form's field
-    ids; ``included[n]`` is the form row of the payload's conviction n."""
+    ids; ``included[n]`` is the form row of the payload's conviction n; a key the form has no
+    field for goes to ``fallback``."""
     out: dict[str, list[str]] = {}
     for key, messages in errors.items():
         if key.startswith("offender."):
@@ -108,6 +120,40 @@ def _form_errors(errors: dict[str, list[str]], included: list[int]) -> dict[str,
         elif key == "convictions":
             field = "convictions-0-statute"
         else:
-            field = key if key in CASE_FIELDS else "reference"
+            field = key if key in (*CASE_FIELDS, "reason") else fallback
         out.setdefault(field, []).extend(messages)
     return out
+
+
+@bp.route("/cases/<int:case_id>/convictions/new", methods=["GET", "POST"])
+def add_conviction(case_id: int) -> Any:
+    """Add one conviction to a case, with the reason: Schedule 34A is matched again and, when
+    the offender becomes a child sex offender, the consideration starts
+    (``services.convictions.amend_convictions``, which the API's PUT uses too)."""
+    if not g.actor.has_role(*case_service.CREATOR_ROLES):
+        abort(403)
+    case = case_service.get_case(db(), g.actor, case_id)  # audited: case.viewed; NotFound elsewhere
+    if not g.actor.in_area(case["area"]):
+        abort(403)
+    row = form_row(0)
+    reason = (request.form.get("reason") or "").strip()
+    if request.method == "GET":
+        row["jurisdiction"] = ENGLAND_WALES
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        conviction = conviction_from_row(row, 0, errors)
+        if not errors:
+            listed = [dict(c) for c in case["convictions"]]
+            try:
+                result = conviction_service.amend_convictions(
+                    db(), g.actor, case_id, {"convictions": [*listed, conviction], "reason": reason})
+            except ValidationFailed as failed:
+                errors = _form_errors({key.replace(f"convictions.{len(listed)}.", "convictions.0."): messages
+                                       for key, messages in failed.errors.items()
+                                       if key == "reason" or key.startswith(f"convictions.{len(listed)}.")}
+                                      or failed.errors, [0], fallback="reason")
+            else:
+                flash(" ".join(["Conviction added; Schedule 34A matched again.", *result["notices"]]), "success")
+                return redirect(url_for("cases.case", case_id=case_id))
+    return render_template("conviction_new.html", case=case, row=row, reason=reason, errors=errors,
+                           disposals=DISPOSALS, disposal_labels=DISPOSAL_LABELS), 422 if errors else 200

@@ -105,11 +105,14 @@ def get_case(db: Database, actor: Actor, case_id: int, *, justification: str | N
 
 
 def list_cases(db: Database, actor: Actor, *, area: str | None = None, reference: str | None = None,
-               needs_review: bool | None = None, limit: int = 50, offset: int = 0) -> dict[str, Any]:
+               visor_ref: str | None = None, needs_review: bool | None = None, limit: int = 50,
+               offset: int = 0) -> dict[str, Any]:
     """Cases in the actor's areas, newest first (summaries; opening one is audited separately).
     ``needs_review``: only the cases whose Schedule 34A matching waits for a person's judgement
     (true), or only the others (false). A page that shows any case is a consultation (DPA 2018
-    s.62): audited as ``cases.listed`` with the ids shown, as the decision log's pages are."""
+    s.62): audited as ``cases.listed`` with the ids shown, as the decision log's pages are.
+    ``reference`` and ``visor_ref`` match exactly (no partial search: a list is no way to browse
+    other offenders' references)."""
     from disclosure_engine.services.decisions import listing_area
 
     require_case_role(actor)
@@ -119,6 +122,8 @@ def list_cases(db: Database, actor: Actor, *, area: str | None = None, reference
             q = q.join(Area, Area.id == Case.area_id).where(Area.slug == area)
         if reference:
             q = q.where(Case.reference == reference)
+        if visor_ref:
+            q = q.where(Case.visor_ref == visor_ref)
         if needs_review is not None:
             q = q.where(Case.schedule_34a_review_needed.is_(needs_review))
         total = session.execute(select(func.count()).select_from(q.subquery())).scalar_one()
@@ -128,7 +133,7 @@ def list_cases(db: Database, actor: Actor, *, area: str | None = None, reference
                   "level": c.level, "child_sex_offender": c.child_sex_offender,
                   "schedule_34a_review_needed": c.schedule_34a_review_needed} for c in rows]
         if rows:
-            filters = {"area": area, "reference": reference, "needs_review": needs_review}
+            filters = {"area": area, "reference": reference, "visor_ref": visor_ref, "needs_review": needs_review}
             audit.record(session, actor, "cases.listed", "case_list", "page", area=listing_area(actor, filters),
                          detail={"ids": [c.id for c in rows], "offset": offset,
                                  "filters": {k: v for k, v in filters.items() if v is not None}})

@@ -148,6 +148,9 @@ def test_list_cases_is_paginated_filtered_and_area_scoped(clients, kent_case, es
     assert [c["reference"] for c in national["items"]] == ["ESX-2026-000001"]
     assert clients["auditor"].get("/api/v1/cases?reference=KNT-2026-000001").get_json()["total"] == 1
     assert clients["auditor"].get("/api/v1/cases?limit=1&offset=1").get_json()["items"][0]["reference"] == "KNT-2026-000001"
+    by_visor = clients["auditor"].get(f"/api/v1/cases?visor_ref={kent_case['offender']['visor_ref']}").get_json()
+    assert "KNT-2026-000001" in [c["reference"] for c in by_visor["items"]]
+    assert clients["officer"].get("/api/v1/cases?visor_ref=VS0000000").get_json()["total"] == 0
     assert_error(clients["officer"].get("/api/v1/cases?area=atlantis"), 422)
     assert_error(clients["officer"].get("/api/v1/cases?limit=0"), 422)
     assert_error(clients["officer"].get("/api/v1/cases?bogus=1"), 422)

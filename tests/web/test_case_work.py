@@ -30,6 +30,9 @@ def test_an_officer_finds_a_case_by_its_reference_in_their_areas_only(world, sig
     other = _html(c.get(f"/cases?reference={essex['reference']}"))
     assert f"No case in your areas has the reference {essex['reference']}" in other
     assert essex["reference"] not in other.split("No case in your areas")[0].split("</form>")[-1]
+    by_visor = _html(c.get("/cases?visor_ref=VS1234567"))  # both cases' offender has it
+    assert kent["reference"] in by_visor and essex["reference"] not in by_visor
+    assert "No case in your areas has the ViSOR reference VS0000000" in _html(c.get("/cases?visor_ref=VS0000000"))
     events = audit.list_events(world["db"], SYSTEM, action="cases.listed")
     assert events and all(essex["id"] not in e["detail"]["ids"] for e in events)
 

@@ -243,6 +243,8 @@ class CaseSummary(Schema):
 class CaseQuery(PageQuery):
     area = f.String(validate=v.OneOf(AREA_SLUGS))
     reference = f.String(validate=v.Length(1, 40))
+    visor_ref = f.String(validate=v.Length(1, 40), metadata={"description": "the offender's ViSOR reference, "
+                                                                             "exactly as recorded"})
     needs_review = f.Boolean(metadata={"description": "true: only cases waiting for a Schedule 34A judgement "
                                                       "(schedule_34a_review_needed); false: only the others"})
 

@@ -45,20 +45,23 @@ def index() -> Any:
     """Cases in the actor's areas, newest first; a reference finds one (exact, as written on
     the case). Showing any is a consultation: ``list_cases`` audits the page."""
     reference = (request.args.get("reference") or "").strip()
+    visor_ref = (request.args.get("visor_ref") or "").strip()
     area = (request.args.get("area") or "").strip()
     if area not in AREA_SLUGS or (not g.actor.national and area not in g.actor.areas):
         area = ""
     waiting = request.args.get("waiting") == "yes"
     page = page_number()
-    result = case_service.list_cases(db(), g.actor, reference=reference or None, area=area or None,
+    result = case_service.list_cases(db(), g.actor, reference=reference or None, visor_ref=visor_ref or None,
+                                     area=area or None,
                                      needs_review=True if waiting else None, limit=PER_PAGE,
                                      offset=(page - 1) * PER_PAGE)
     areas = sorted(AREA_SLUGS if g.actor.national else g.actor.areas)
     return render_template("cases.html", can_add=g.actor.has_role(*case_service.CREATOR_ROLES),
-                           cases=result["items"], total=result["total"], reference=reference,
+                           cases=result["items"], total=result["total"], reference=reference, visor_ref=visor_ref,
                            area=area, areas=areas, waiting=waiting,
                            pagination=pagination(page, PER_PAGE, result["total"], "case_work.index",
-                                                 reference=reference, area=area, waiting="yes" if waiting else ""))
+                                                 reference=reference, visor_ref=visor_ref, area=area,
+                                                 waiting="yes" if waiting else ""))
 
 
 @bp.route("/cases/<int:case_id>/start", methods=["GET", "POST"])

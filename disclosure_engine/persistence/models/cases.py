@@ -29,7 +29,7 @@ class Case(Base):
     category: Mapped[int] = mapped_column(SmallInteger)
     level: Mapped[int] = mapped_column(SmallInteger)
     lead_agency: Mapped[str] = mapped_column(String(16))
-    visor_ref: Mapped[str | None] = mapped_column(String(40))
+    visor_ref: Mapped[str | None] = mapped_column(String(40), index=True)  # the Cases page finds by it
     pnc_ref: Mapped[str | None] = mapped_column(String(40))
     ndelius_crn: Mapped[str | None] = mapped_column(String(40))
     child_sex_offender: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -112,3 +112,25 @@ def test_an_officer_adds_a_conviction_and_the_case_becomes_a_child_sex_offenders
             ["Theft Act 1968", "Sexual Offences Act 2003"]
     assert signed_in("officer.essex").get(url).status_code == 404
     assert signed_in("auditor").get(url).status_code == 403
+
+
+def test_an_officer_corrects_a_recorded_conviction(world, signed_in, make_case):
+    case = make_case("kent")  # SOA 2003 s.9, 14 March 2019, victim 13: a child sex offender
+    c = signed_in("officer.kent")
+    url = f"/cases/{case['id']}/convictions/0/change"
+    assert f'href="{url}">Change' in _html(c.get(f"/cases/{case['id']}"))
+    form = _html(c.get(url))
+    assert "Change conviction 1" in form and 'value="Sexual Offences Act 2003"' in form
+    assert 'id="convictions-0-date-day" name="convictions-0-date-day" type="text" inputmode="numeric" value="14"' in form
+    row = {"convictions-0-statute": "Sexual Offences Act 2003", "convictions-0-section": "9",
+           "convictions-0-date-day": "14", "convictions-0-date-month": "3", "convictions-0-date-year": "2019",
+           "convictions-0-disposal": "conviction", "convictions-0-victim_age": "19",
+           "convictions-0-jurisdiction": "england-wales"}
+    done = c.post(url, data={"csrf_token": csrf_token(c, url), **row,
+                             "reason": "The victim's age was mistyped: the CPS file gives 19 at the offence."},
+                  follow_redirects=True)
+    assert "Conviction 1 changed; Schedule 34A matched again." in _html(done)
+    with world["db"].transaction() as session:
+        stored = session.get(Case, case["id"])
+        assert [cv.victim_age for cv in stored.convictions] == [19]
+    assert c.get(f"/cases/{case['id']}/convictions/5/change").status_code == 404

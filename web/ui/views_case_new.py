@@ -127,7 +127,23 @@ def _form_errors(errors: dict[str, list[str]], included: list[int], *,
 
 @bp.route("/cases/<int:case_id>/convictions/new", methods=["GET", "POST"])
 def add_conviction(case_id: int) -> Any:
-    """Add one conviction to a case, with the reason: Schedule 34A is matched again and, when
+    """Add one conviction to a case, with the reason (see :func:`_conviction_page`)."""
+    return _conviction_page(case_id, None)
+
+
+@bp.route("/cases/<int:case_id>/convictions/<int:index>/change", methods=["GET", "POST"])
+def change_conviction(case_id: int, index: int) -> Any:
+    """Correct one recorded conviction, with the reason (see :func:`_conviction_page`)."""
+    return _conviction_page(case_id, index)
+
+
+#: what a recorded conviction holds besides the form's fields: answers about *this* offence,
+#: kept only while its statute, section and jurisdiction stay as they were
+ANSWERS = ("equivalence_opinion", "inchoate", "condition_met", "statute_confirmed")
+
+
+def _conviction_page(case_id: int, index: int | None) -> Any:
+    """Add a conviction (``index`` None) or correct one; Schedule 34A is matched again and, when
     the offender becomes a child sex offender, the consideration starts
     (``services.convictions.amend_convictions``, which the API's PUT uses too)."""
     if not g.actor.has_role(*case_service.CREATOR_ROLES):
@@ -135,25 +151,46 @@ def add_conviction(case_id: int) -> Any:
     case = case_service.get_case(db(), g.actor, case_id)  # audited: case.viewed; NotFound elsewhere
     if not g.actor.in_area(case["area"]):
         abort(403)
-    row = form_row(0)
+    listed = [dict(c) for c in case["convictions"]]
+    if index is not None and index >= len(listed):
+        abort(404)
+    position = len(listed) if index is None else index
     reason = (request.form.get("reason") or "").strip()
-    if request.method == "GET":
-        row["jurisdiction"] = ENGLAND_WALES
+    row = form_row(0) if request.method == "POST" else _row_of(listed[index] if index is not None else None)
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
         conviction = conviction_from_row(row, 0, errors)
         if not errors:
-            listed = [dict(c) for c in case["convictions"]]
+            if index is not None:
+                old = listed[index]
+                if all(old.get(k) == conviction.get(k) for k in ("statute", "section", "jurisdiction")):
+                    conviction.update({k: old[k] for k in ANSWERS if k in old})
+                listed[index] = conviction
+            else:
+                listed.append(conviction)
             try:
                 result = conviction_service.amend_convictions(
-                    db(), g.actor, case_id, {"convictions": [*listed, conviction], "reason": reason})
+                    db(), g.actor, case_id, {"convictions": listed, "reason": reason})
             except ValidationFailed as failed:
-                errors = _form_errors({key.replace(f"convictions.{len(listed)}.", "convictions.0."): messages
+                errors = _form_errors({key.replace(f"convictions.{position}.", "convictions.0."): messages
                                        for key, messages in failed.errors.items()
-                                       if key == "reason" or key.startswith(f"convictions.{len(listed)}.")}
+                                       if key == "reason" or key.startswith(f"convictions.{position}.")}
                                       or failed.errors, [0], fallback="reason")
             else:
-                flash(" ".join(["Conviction added; Schedule 34A matched again.", *result["notices"]]), "success")
+                done = "Conviction added" if index is None else f"Conviction {index + 1} changed"
+                flash(" ".join([f"{done}; Schedule 34A matched again.", *result["notices"]]), "success")
                 return redirect(url_for("cases.case", case_id=case_id))
-    return render_template("conviction_new.html", case=case, row=row, reason=reason, errors=errors,
+    return render_template("conviction_new.html", case=case, index=index, row=row, reason=reason, errors=errors,
                            disposals=DISPOSALS, disposal_labels=DISPOSAL_LABELS), 422 if errors else 200
+
+
+def _row_of(conviction: dict[str, Any] | None) -> dict[str, str]:
+    """A recorded conviction as the form's row (a new one: blank, in England and Wales)."""
+    if conviction is None:
+        return {**{name: "" for name in CONVICTION_FIELDS}, "jurisdiction": ENGLAND_WALES}
+    year, month, day = (conviction.get("date") or "--").split("-")
+    return {"statute": conviction.get("statute", ""), "section": conviction.get("section", ""),
+            "date-day": day.lstrip("0"), "date-month": month.lstrip("0"), "date-year": year,
+            "disposal": conviction.get("disposal", ""),
+            "victim_age": "" if conviction.get("victim_age") is None else str(conviction["victim_age"]),
+            "jurisdiction": conviction.get("jurisdiction", ENGLAND_WALES)}

@@ -228,6 +228,9 @@ def test_full_s327a_journey(new_page, server):
     manager.get_by_role("button", name="Add the conviction").click()
     assert manager.locator("#reason-error").is_visible() or manager.locator("#convictions-0-statute-error").is_visible()
     check_axe(manager, "conviction-new-with-errors")
+    manager.goto(f"/cases/{server['pause_case_id']}/convictions/0/remove")
+    assert manager.get_by_role("heading", name="Remove conviction 1").is_visible()
+    check_axe(manager, "conviction-remove")
 
     manager.get_by_role("link", name="Decision log").click()
     manager.get_by_role("button", name="Export CSV").click()

@@ -134,3 +134,31 @@ def test_an_officer_corrects_a_recorded_conviction(world, signed_in, make_case):
         stored = session.get(Case, case["id"])
         assert [cv.victim_age for cv in stored.convictions] == [19]
     assert c.get(f"/cases/{case['id']}/convictions/5/change").status_code == 404
+
+
+def test_a_conviction_recorded_by_mistake_is_removed_with_the_reason_but_never_the_last(world, signed_in,
+                                                                                       make_case):
+    case = make_case("kent")
+    c = signed_in("officer.kent")
+    only = f"/cases/{case['id']}/convictions/0/remove"
+    assert "only conviction, so it cannot be removed" in _html(c.get(only))
+    assert 'convictions/0/remove"' not in _html(c.get(f"/cases/{case['id']}")), "no Remove link for the last one"
+    add = f"/cases/{case['id']}/convictions/new"
+    c.post(add, data={"csrf_token": csrf_token(c, add), "convictions-0-statute": "Theft Act 1968",
+                      "convictions-0-section": "1", "convictions-0-date-day": "1", "convictions-0-date-month": "6",
+                      "convictions-0-date-year": "2020", "convictions-0-disposal": "caution",
+                      "convictions-0-jurisdiction": "england-wales",
+                      "reason": "PNC check of 3 December showed a caution not recorded before."})
+    url = f"/cases/{case['id']}/convictions/1/remove"
+    assert f'href="{url}">Remove' in _html(c.get(f"/cases/{case['id']}"))
+    refused = c.post(url, data={"csrf_token": csrf_token(c, url), "reason": "n/a"})
+    assert refused.status_code == 422 and 'id="reason-error"' in _html(refused)
+    done = c.post(url, data={"csrf_token": csrf_token(c, url),
+                             "reason": "The caution belongs to another offender with a similar PNC number."},
+                  follow_redirects=True)
+    assert "Conviction 2 removed; Schedule 34A matched again." in _html(done)
+    with world["db"].transaction() as session:
+        assert [cv.statute for cv in session.get(Case, case["id"]).convictions] == ["Sexual Offences Act 2003"]
+    assert c.post(only, data={"csrf_token": csrf_token(c, only), "reason": "Recorded by mistake, it is not his."}) \
+        .status_code == 200, "the only conviction: nothing is sent to the service"
+    assert signed_in("auditor").get(url).status_code == 403

@@ -194,3 +194,33 @@ def _row_of(conviction: dict[str, Any] | None) -> dict[str, str]:
             "disposal": conviction.get("disposal", ""),
             "victim_age": "" if conviction.get("victim_age") is None else str(conviction["victim_age"]),
             "jurisdiction": conviction.get("jurisdiction", ENGLAND_WALES)}
+
+
+@bp.route("/cases/<int:case_id>/convictions/<int:index>/remove", methods=["GET", "POST"])
+def remove_conviction(case_id: int, index: int) -> Any:
+    """Remove a conviction recorded by mistake, with the reason (kept, with the list before, in
+    the audit log): Schedule 34A is matched again on the rest. The last one cannot be removed:
+    a case is about an offender's convictions."""
+    if not g.actor.has_role(*case_service.CREATOR_ROLES):
+        abort(403)
+    case = case_service.get_case(db(), g.actor, case_id)  # audited: case.viewed; NotFound elsewhere
+    if not g.actor.in_area(case["area"]):
+        abort(403)
+    listed = [dict(c) for c in case["convictions"]]
+    if index >= len(listed):
+        abort(404)
+    reason = (request.form.get("reason") or "").strip()
+    errors: dict[str, list[str]] = {}
+    if len(listed) > 1 and request.method == "POST":
+        try:
+            result = conviction_service.amend_convictions(
+                db(), g.actor, case_id, {"convictions": listed[:index] + listed[index + 1:], "reason": reason})
+        except ValidationFailed as failed:
+            errors = {"reason": [m for messages in failed.errors.values() for m in messages]}
+        else:
+            flash(" ".join([f"Conviction {index + 1} removed; Schedule 34A matched again.", *result["notices"]]),
+                  "success")
+            return redirect(url_for("cases.case", case_id=case_id))
+    return render_template("conviction_remove.html", case=case, index=index, conviction=listed[index],
+                           reason=reason, errors=errors, only=len(listed) == 1), \
+        422 if errors and request.method == "POST" else 200

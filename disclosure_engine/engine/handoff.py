@@ -98,9 +98,14 @@ class Handoff:
             return False
 
 
+def listed(value: str | None) -> list[str]:
+    """A property's comma- or space-separated items, in order (``start_data``, ``interrupts``...)."""
+    return [n for n in re.split(r"[,\s]+", value or "") if n]
+
+
 def field_names(value: str | None) -> tuple[list[str], list[str]]:
     """``start_data`` as (valid names, refused names): comma- or space-separated, in order."""
-    names = [n for n in re.split(r"[,\s]+", value or "") if n]
+    names = listed(value)
     good = [n for n in dict.fromkeys(names) if FIELD_NAME.match(n)]
     return good, [n for n in names if not FIELD_NAME.match(n)]
 
@@ -164,7 +169,7 @@ def _process_properties(bundle: WorkflowBundle) -> dict[str, str]:
 def decision_outcomes(bundle: WorkflowBundle) -> tuple[str, ...]:
     """The outcomes the primary process's ``decision_outcome`` property allows (``()``: any)."""
     raw = _process_properties(bundle).get(DECISION_OUTCOME, "")
-    return tuple(dict.fromkeys(o for o in re.split(r"[,\s]+", raw) if o))
+    return tuple(dict.fromkeys(listed(raw)))
 
 
 def start_fields(bundle: WorkflowBundle) -> tuple[str, ...]:
@@ -178,7 +183,7 @@ def start_fields(bundle: WorkflowBundle) -> tuple[str, ...]:
 def interrupts(bundle: WorkflowBundle) -> tuple[str, ...]:
     """The workflow keys the primary process's ``interrupts`` names (``()``: none); never its own
     (the lint refuses that, and a process is not paused by itself)."""
-    keys = [k for k in re.split(r"[,\s]+", _process_properties(bundle).get(INTERRUPTS, "")) if k]
+    keys = listed(_process_properties(bundle).get(INTERRUPTS))
     return tuple(dict.fromkeys(k for k in keys if WORKFLOW_KEY.match(k) and k != bundle.key))
 
 
@@ -219,7 +224,7 @@ def handoff_problems(path: str, root: etree._Element, *, shipped: bool = False) 
                 yield Problem(path, line, ident, f"{DECISION_OUTCOME} is read only on a bpmn:process "
                                                  "(the decisions a started workflow takes)")
             else:
-                outcomes = [o for o in re.split(r"[,\s]+", props[DECISION_OUTCOME]) if o]
+                outcomes = listed(props[DECISION_OUTCOME])
                 wrong = [o for o in outcomes if o not in DECISION_OUTCOMES]
                 if not outcomes or wrong:
                     yield Problem(path, line, ident, f"{DECISION_OUTCOME} {props[DECISION_OUTCOME]!r} is not "
@@ -284,7 +289,7 @@ def _interrupts_problems(path: str, line: int, kind: str, ident: str, value: str
         yield Problem(path, line, ident, f"{INTERRUPTS} is read only on a bpmn:process (the workflows whose "
                                          "running processes of the case it pauses while it runs)")
         return
-    keys = [k for k in re.split(r"[,\s]+", value) if k]
+    keys = listed(value)
     if not keys:
         yield Problem(path, line, ident, f"{INTERRUPTS} is empty: name the workflow keys it pauses, "
                                          "comma-separated, or leave the property out")

@@ -24,7 +24,8 @@ import threading
 
 from lxml import etree
 
-from disclosure_engine.engine.bundle import BPMN_NS, SPIFF_NS, WorkflowBundle
+from disclosure_engine.engine.bundle import BPMN_NS, WorkflowBundle
+from disclosure_engine.engine.deadline_props import own_properties
 from disclosure_engine.engine.xml_safety import parse_xml
 
 #: the property, on a timer event with a timeDate, that a pause pushes it back
@@ -34,17 +35,6 @@ TIMER_EVENTS = ("boundaryEvent", "intermediateCatchEvent")
 _BIG = 1 << 40
 _LOCK = threading.Lock()
 _BY_VERSION: dict[str, frozenset[str]] = {}
-
-
-def _own_property(element: etree._Element, name: str) -> str | None:
-    ext = element.find(f"{{{BPMN_NS}}}extensionElements")
-    props = ext.find(f"{{{SPIFF_NS}}}properties") if ext is not None else None
-    if props is None:
-        return None
-    for prop in props.findall(f"{{{SPIFF_NS}}}property"):
-        if prop.get("name") == name:
-            return (prop.get("value") or "").strip()
-    return None
 
 
 def _timer_kind(element: etree._Element) -> str | None:
@@ -70,7 +60,7 @@ def extended_timers(bundle: WorkflowBundle) -> frozenset[str]:
         root = parse_xml(bundle.files[name], path=name, max_bytes=_BIG)
         for kind in TIMER_EVENTS:
             for node in root.iter(f"{{{BPMN_NS}}}{kind}"):
-                if (_own_property(node, PAUSE_EXTENDS) or "").lower() == "true" \
+                if own_properties(node).get(PAUSE_EXTENDS, "").lower() == "true" \
                         and _timer_kind(node) == "timeDate" and node.get("id"):
                     found.add(str(node.get("id")))
     result = frozenset(found)

@@ -162,3 +162,25 @@ def test_a_conviction_recorded_by_mistake_is_removed_with_the_reason_but_never_t
     assert c.post(only, data={"csrf_token": csrf_token(c, only), "reason": "Recorded by mistake, it is not his."}) \
         .status_code == 200, "the only conviction: nothing is sent to the service"
     assert signed_in("auditor").get(url).status_code == 403
+
+
+def test_changing_a_convictions_statute_keeps_that_it_was_an_attempt(world, signed_in):
+    from disclosure_engine.domain.roles import SYSTEM
+    from disclosure_engine.services import cases as case_service
+
+    case = case_service.create_case(world["db"], SYSTEM, {
+        "reference": "KNT-2027-000779", "area": "kent", "category": 1, "level": 1, "lead_agency": "police",
+        "convictions": [{"statute": "Sexual Offences Act 2003", "section": "8", "date": "2019-03-14",
+                         "disposal": "conviction", "victim_age": 11, "inchoate": "attempt"}]})
+    c = signed_in("officer.kent")
+    url = f"/cases/{case['id']}/convictions/0/change"
+    row = {"convictions-0-statute": "Sexual Offences Act 2003", "convictions-0-section": "9",
+           "convictions-0-date-day": "14", "convictions-0-date-month": "3", "convictions-0-date-year": "2019",
+           "convictions-0-disposal": "conviction", "convictions-0-victim_age": "11",
+           "convictions-0-jurisdiction": "england-wales"}
+    done = c.post(url, data={"csrf_token": csrf_token(c, url), **row,
+                             "reason": "The section was mistyped: the certificate of conviction says s.9."})
+    assert done.status_code == 302
+    with world["db"].transaction() as session:
+        (stored,) = session.get(Case, case["id"]).convictions
+        assert (stored.section, stored.inchoate) == ("9", "attempt")

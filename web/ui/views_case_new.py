@@ -138,19 +138,28 @@ def change_conviction(case_id: int, index: int) -> Any:
 
 
 #: what a recorded conviction holds besides the form's fields: answers about *this* offence,
-#: kept only while its statute, section and jurisdiction stay as they were
-ANSWERS = ("equivalence_opinion", "inchoate", "condition_met", "statute_confirmed")
+#: kept only while its statute, section and jurisdiction stay as they were; and a fact the form
+#: does not show (an attempt, conspiracy...), always kept
+ANSWERS = ("equivalence_opinion", "condition_met", "statute_confirmed")
+KEPT = ("inchoate",)
+
+
+def _amendable_case(case_id: int) -> dict[str, Any]:
+    """The case, for a user who may change its convictions: a case role that creates cases,
+    in the case's area (403), and a case they can see at all (404); the read is audited."""
+    if not g.actor.has_role(*case_service.CREATOR_ROLES):
+        abort(403)
+    case = case_service.get_case(db(), g.actor, case_id)  # audited: case.viewed; NotFound elsewhere
+    if not g.actor.in_area(case["area"]):
+        abort(403)
+    return case
 
 
 def _conviction_page(case_id: int, index: int | None) -> Any:
     """Add a conviction (``index`` None) or correct one; Schedule 34A is matched again and, when
     the offender becomes a child sex offender, the consideration starts
     (``services.convictions.amend_convictions``, which the API's PUT uses too)."""
-    if not g.actor.has_role(*case_service.CREATOR_ROLES):
-        abort(403)
-    case = case_service.get_case(db(), g.actor, case_id)  # audited: case.viewed; NotFound elsewhere
-    if not g.actor.in_area(case["area"]):
-        abort(403)
+    case = _amendable_case(case_id)
     listed = [dict(c) for c in case["convictions"]]
     if index is not None and index >= len(listed):
         abort(404)
@@ -163,8 +172,8 @@ def _conviction_page(case_id: int, index: int | None) -> Any:
         if not errors:
             if index is not None:
                 old = listed[index]
-                if all(old.get(k) == conviction.get(k) for k in ("statute", "section", "jurisdiction")):
-                    conviction.update({k: old[k] for k in ANSWERS if k in old})
+                same = all(old.get(k) == conviction.get(k) for k in ("statute", "section", "jurisdiction"))
+                conviction.update({k: old[k] for k in (*KEPT, *(ANSWERS if same else ())) if k in old})
                 listed[index] = conviction
             else:
                 listed.append(conviction)
@@ -201,11 +210,7 @@ def remove_conviction(case_id: int, index: int) -> Any:
     """Remove a conviction recorded by mistake, with the reason (kept, with the list before, in
     the audit log): Schedule 34A is matched again on the rest. The last one cannot be removed:
     a case is about an offender's convictions."""
-    if not g.actor.has_role(*case_service.CREATOR_ROLES):
-        abort(403)
-    case = case_service.get_case(db(), g.actor, case_id)  # audited: case.viewed; NotFound elsewhere
-    if not g.actor.in_area(case["area"]):
-        abort(403)
+    case = _amendable_case(case_id)
     listed = [dict(c) for c in case["convictions"]]
     if index >= len(listed):
         abort(404)

@@ -176,6 +176,27 @@ def shot(page: Any, name: str) -> None:
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
+def _run_axe(page: Any) -> dict[str, Any]:
+    """Evaluate axe on the page once it has loaded.
+
+    A link click returns once the next page's navigation has committed, not loaded: axe run at
+    that instant finds no document (CI failed once so). Waiting for "load" closes that gap; one
+    retry covers a navigation that had not committed yet when the wait began.
+    """
+    for attempt in (1, 2):
+        page.wait_for_load_state("load")
+        try:
+            if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+                page.evaluate("(source) => { (0, eval)(source) }", AXE.read_text(encoding="utf-8"))
+            return page.evaluate("""async () => await axe.run(document, {runOnly: {type: 'tag',
+                values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice']}})""")
+        except Exception as error:  # playwright's Error: the document was replaced mid-run
+            transient = "documentElement" in str(error) or "context was destroyed" in str(error)
+            if attempt == 2 or not transient:
+                raise
+    raise AssertionError("unreachable")
+
+
 def axe_check(page: Any, name: str) -> list[dict[str, Any]]:
     """Run axe-core on the page; returns serious/critical violations (and saves all to artifacts).
 
@@ -183,10 +204,7 @@ def axe_check(page: Any, name: str) -> list[dict[str, Any]]:
     would stop these tests noticing CSP violations, so axe's source is evaluated through the
     DevTools protocol instead (not subject to the page's CSP).
     """
-    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
-        page.evaluate("(source) => { (0, eval)(source) }", AXE.read_text(encoding="utf-8"))
-    result = page.evaluate("""async () => await axe.run(document, {runOnly: {type: 'tag',
-        values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice']}})""")
+    result = _run_axe(page)
     out = SHOTS.parent / "axe"
     out.mkdir(parents=True, exist_ok=True)
     (out / f"{name}.json").write_text(json.dumps(

@@ -50,10 +50,10 @@ ELEMENTS = [("identify_children", "Identify the children at risk", "officer"),
             ("consider_representations", "Consider representations", "officer"),
             ("propose_decision", "Propose the decision", "officer"),
             ("chair_signoff", "Chair sign-off", "chair"),
-            ("decide", "Decide", "officer"),
+            ("decide", "Decide", "manager"),
             ("ratify_decision", "Ratify the decision", "chair"),
             ("record_representations", "Record representations", "officer"),
-            ("decide", "Decide again", "officer")]
+            ("decide", "Decide again", "manager")]
 NOW = datetime.now(timezone.utc)
 
 

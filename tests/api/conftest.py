@@ -130,7 +130,7 @@ def run_to_decision(clients: dict[str, Client], case: dict[str, Any],
         if "task" not in step or step.get("expect_errors"):
             continue
         task = open_task(clients["officer"], process_id, step["task"])
-        who = clients["chair"] if task["candidate_role"] == "chair" else clients["officer"]
+        who = clients[{"chair": "chair", "manager": "manager"}.get(task["candidate_role"], "officer")]
         resp = who.post(f"/api/v1/tasks/{task['id']}/complete", json={"data": step["data"]})
         assert resp.status_code == 200, (step["task"], resp.get_json())
         result = resp.get_json()

@@ -319,7 +319,7 @@ def test_draft_then_complete_with_field_errors_then_409(clients, kent_case):
 
 
 def test_an_admin_cannot_take_the_decision(clients, kent_case):
-    """The level 1 decision step records the decision: an administrator without the officer
+    """The level 1 decision step records the decision: an administrator without the manager
     role gets 403 claiming or completing it (releasing and reassigning stay theirs: services)."""
     officer, admin = clients["officer"], clients["admin"]
     process_id = kent_case["processes"][0]["id"]
@@ -332,6 +332,26 @@ def test_an_admin_cannot_take_the_decision(clients, kent_case):
     assert "records or signs off a decision" in refused["message"]
     assert_error(admin.post(f"/api/v1/tasks/{decide['id']}/claim"), 403)
     assert open_task(officer, process_id, "decide")["assignee"] is None
+
+
+def test_at_level_1_a_manager_takes_the_decision_not_the_officer(clients, kent_case):
+    """Domain: at level 1 the lead agency decides, by an authorised manager. The officer who
+    assessed the case sees the decision step but may neither claim nor complete it."""
+    officer, manager = clients["officer"], clients["manager"]
+    process_id = kent_case["processes"][0]["id"]
+    steps = path_steps("level 1, presumption applies, disclose")
+    for step in steps[:-1]:
+        task = open_task(officer, process_id, step["task"])
+        assert officer.post(f"/api/v1/tasks/{task['id']}/complete", json={"data": step["data"]}).status_code == 200
+    decide = open_task(officer, process_id, "decide")
+    assert decide["candidate_role"] == "manager"
+    refused = assert_error(officer.post(f"/api/v1/tasks/{decide['id']}/complete", json={"data": steps[-1]["data"]}), 403)
+    assert "manager role" in refused["message"]
+    assert_error(officer.post(f"/api/v1/tasks/{decide['id']}/claim"), 403)
+    available = manager.get("/api/v1/tasks?scope=available").get_json()["items"]
+    assert decide["id"] in [t["id"] for t in available]
+    done = manager.post(f"/api/v1/tasks/{decide['id']}/complete", json={"data": steps[-1]["data"]})
+    assert done.status_code == 200 and done.get_json()["decision_id"]
 
 
 def test_placeholder_reason_is_a_field_error(clients, kent_case):
@@ -354,7 +374,7 @@ def test_full_path_records_a_decision_in_the_contract_shape(clients, decided):
     assert DECISION_KEYS | set(DECISION_FIELDS) <= set(decision)
     assert decision["decision"] == "disclose" and decision["legal_basis"] == "s327a"
     assert decision["presumption_applies"] in (True, "yes")
-    assert decision["version"] == 1 and decision["supersedes"] is None and decision["decided_by"] == "officer.kent"
+    assert decision["version"] == 1 and decision["supersedes"] is None and decision["decided_by"] == "manager.kent"
     assert decision["case_id"] == decided["case"]["id"] and decision["versions"][0]["version"] == 1
     process = officer.get(f"/api/v1/processes/{decision['process_id']}").get_json()
     assert process["status"] == "completed" and process["open_tasks"] == []
@@ -368,7 +388,7 @@ def test_decision_log_filters(clients, decided):
     assert DECISION_KEYS <= set(page["items"][0])
     today = page["items"][0]["decided_at"][:10]
     hits = ["area=kent", "outcome=disclose", f"from={today}", f"to={today}", "workflow=s327a_consideration",
-            "officer=officer.kent", "presumption_applied=true", "overdue_at_decision=false",
+            "officer=manager.kent", "presumption_applied=true", "overdue_at_decision=false",
             f"case_id={decided['case']['id']}"]
     for q in hits:
         assert manager.get(f"/api/v1/decisions?{q}").get_json()["total"] == 1, q

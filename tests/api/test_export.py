@@ -29,7 +29,7 @@ def test_csv_export_streams_with_headers_rows_and_audit(clients, decided, db):
     row = rows[0]
     assert set(DECISION_FIELDS) <= set(row)
     assert row["id"] == str(decided["decision_id"]) and row["decision"] == "disclose" and row["area"] == "kent"
-    assert row["decided_by"] == "officer.kent" and row["case_reference"] == "KNT-2026-000001"
+    assert row["decided_by"] == "manager.kent" and row["case_reference"] == "KNT-2026-000001"
     [event] = audit.list_events(db, SYSTEM, action="decisions.exported")
     assert event["justification"] == JUSTIFICATION and event["actor_name"] == "manager.kent"
     assert event["detail"]["rows"] == 1 and event["detail"]["filters"] == {"current_only": True}

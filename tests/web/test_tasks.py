@@ -116,9 +116,10 @@ def test_add_another_and_remove_rows_without_javascript(make_case, signed_in, wo
 def test_complete_every_level1_step_through_the_pages(make_case, signed_in, world):
     case = make_case("kent")
     pid = case["processes"][0]["id"]
-    c = signed_in("officer.kent")
+    officer, manager = signed_in("officer.kent"), signed_in("manager.kent")
     for element in ("identify_children", "assess_tests", "assess_proportionality", "consider_representations", "decide"):
         task = open_task(world["db"], pid, element)
+        c = manager if element == "decide" else officer  # level 1: an authorised manager decides
         r = post_form(c, f"/tasks/{task.id}", step_data(LEVEL1, element), "complete")
         assert r.status_code == 302, _html(r)[-3000:]
         html = _html(c.get(r.headers["Location"]))
@@ -144,7 +145,7 @@ def test_read_only_presumption_is_shown_not_editable(make_case, signed_in, world
     pid = case["processes"][0]["id"]
     advance(world["db"], pid, LEVEL1, "decide")
     task = open_task(world["db"], pid, "decide")
-    html = _html(signed_in("officer.kent").get(f"/tasks/{task.id}"))
+    html = _html(signed_in("manager.kent").get(f"/tasks/{task.id}"))
     assert "Presumption to disclose applies" in html and 'name="presumption_applies"' not in html
     assert 'value="s327a" checked' in html  # the schema default is preselected
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from playwright.sync_api import expect
+
 from tests.e2e.conftest import LEVEL2, PASSWORD, PATHS, axe_check, shot
 
 AXE_PAGES: dict[str, list] = {}
@@ -68,8 +70,8 @@ def test_sign_in_page_errors_and_accessibility(new_page):
     page.get_by_label("Username").fill("officer.kent")
     page.get_by_label("Password").fill("not-the-password")
     page.get_by_role("button", name="Sign in").click()
-    assert page.title().startswith("Error:")
-    assert page.locator(".govuk-error-summary").is_visible()
+    expect(page).to_have_title(re.compile("^Error:"))
+    expect(page.locator(".govuk-error-summary")).to_be_visible()
     shot(page, "02-sign-in-error")
     check_axe(page, "sign-in-error")
     assert page.csp_violations == []
@@ -81,7 +83,7 @@ def test_full_s327a_journey(new_page, server):
     # -- the officer ---------------------------------------------------------------------------
     officer = new_page()
     sign_in(officer, "officer.kent")
-    assert officer.get_by_role("heading", name="Inbox").is_visible()
+    expect(officer.get_by_role("heading", name="Inbox")).to_be_visible()
     officer.get_by_role("link", name=re.compile(r"^Available to claim \(")).click()
     shot(officer, "03-inbox-available")
     check_axe(officer, "inbox")
@@ -91,7 +93,7 @@ def test_full_s327a_journey(new_page, server):
     officer.get_by_role("link", name=re.compile(r"^My tasks \(")).click()
     shot(officer, "04-inbox-mine")
     officer.locator("tr", has_text=reference).get_by_role("link", name=re.compile("^Identify")).click()
-    assert officer.get_by_role("heading", name="What to do").is_visible()
+    expect(officer.get_by_role("heading", name="What to do")).to_be_visible()
     shot(officer, "05-task-identify-children")
     check_axe(officer, "task")
 
@@ -99,30 +101,31 @@ def test_full_s327a_journey(new_page, server):
     data = _step("identify_children")
     fill_task_form(officer, {k: v for k, v in data.items() if k != "identification_reasons"})
     officer.get_by_role("button", name="Complete", exact=True).click()
-    assert officer.title().startswith("Error:")
+    expect(officer).to_have_title(re.compile("^Error:"))
     summary = officer.locator(".govuk-error-summary")
-    assert summary.is_visible() and "Enter how the children and recipients were identified" in summary.inner_text()
+    expect(summary).to_be_visible()
+    expect(summary).to_contain_text("Enter how the children and recipients were identified")
     # one "Save draft" control for assistive technology (the Enter-key default action is hidden)
     assert officer.get_by_role("button", name="Save draft").count() == 1
-    assert officer.locator("#identification_reasons-error").is_visible()
+    expect(officer.locator("#identification_reasons-error")).to_be_visible()
     shot(officer, "06-task-missing-rationale")
     check_axe(officer, "task-with-errors")
     summary.get_by_role("link").first.click()
     fill_task_form(officer, data)
     officer.get_by_role("button", name="Complete", exact=True).click()
-    assert officer.get_by_role("heading", name="Task completed").is_visible()
+    expect(officer.get_by_role("heading", name="Task completed")).to_be_visible()
     shot(officer, "07-completed-identify-children")
 
     for n, element in enumerate(("assess_tests", "assess_proportionality", "consider_representations",
                                  "propose_decision"), start=8):
         officer.locator(".govuk-list a").first.click()  # the next step, in my Available to claim list
         officer.wait_for_load_state()
-        assert officer.locator("h1").inner_text().strip() != "Task completed"
+        expect(officer.locator("h1")).not_to_have_text("Task completed")
         fill_task_form(officer, _step(element))
         shot(officer, f"{n:02d}-task-{element.replace('_', '-')}")
         officer.get_by_role("button", name="Complete", exact=True).click()
-        assert officer.get_by_role("heading", name="Task completed").is_visible(), officer.content()[-2000:]
-    assert "now with the chair" in officer.locator("main").inner_text()
+        expect(officer.get_by_role("heading", name="Task completed")).to_be_visible()
+    expect(officer.locator("main")).to_contain_text("now with the chair")
     shot(officer, "12-completed-propose-decision")
     sign_out(officer)
 
@@ -134,8 +137,8 @@ def test_full_s327a_journey(new_page, server):
     fill_task_form(chair, _step("chair_signoff"))
     shot(chair, "13-task-chair-signoff")
     chair.get_by_role("button", name="Complete", exact=True).click()
-    assert chair.get_by_role("heading", name="Task completed").is_visible(), chair.content()[-2000:]
-    assert chair.get_by_role("link", name="View the decision recorded").is_visible()
+    expect(chair.get_by_role("heading", name="Task completed")).to_be_visible()
+    expect(chair.get_by_role("link", name="View the decision recorded")).to_be_visible()
     shot(chair, "14-completed-chair-signoff")
 
     # -- the manager reviews -------------------------------------------------------------------
@@ -148,40 +151,39 @@ def test_full_s327a_journey(new_page, server):
     shot(manager, "15-decision-log")
     check_axe(manager, "decision-log")
     manager.locator("tr", has_text=reference).get_by_role("link").first.click()
-    assert manager.get_by_role("heading", name=re.compile("^Decision: Disclose")).is_visible()
-    text = manager.locator("main").inner_text()
+    expect(manager.get_by_role("heading", name=re.compile("^Decision: Disclose"))).to_be_visible()
     for expected in ("Chair sign-off", "MAPPM/KENT/2027/044", "Housing disagreed", "Supt Amir Khan (chair)",
                      "Who decided", "chair.kent", "Versions"):
-        assert expected in text, expected
+        expect(manager.locator("main")).to_contain_text(expected)
     shot(manager, "16-decision-detail")
     check_axe(manager, "decision-detail")
 
     manager.get_by_role("link", name="Back to the case").click()
-    assert manager.get_by_role("heading", name=f"Case {reference}").is_visible()
-    assert "Who viewed this case" in manager.locator("main").inner_text()
+    expect(manager.get_by_role("heading", name=f"Case {reference}")).to_be_visible()
+    expect(manager.locator("main")).to_contain_text("Who viewed this case")
     shot(manager, "17-case")
     check_axe(manager, "case")
 
     manager.get_by_role("link", name="Change the MAPPA level").click()
     check_axe(manager, "case-level")
     manager.get_by_role("button", name="Change the level").click()
-    assert manager.locator("#level-error").is_visible()  # no level chosen
+    expect(manager.locator("#level-error")).to_be_visible()  # no level chosen
     check_axe(manager, "case-level-with-errors")
     manager.get_by_label("Level 3").check()
     manager.get_by_label("Why the level is changing").fill("MAPP meeting raised the case: new intelligence of contact.")
     manager.get_by_role("button", name="Change the level").click()
-    assert "The case is now at MAPPA level 3." in manager.locator("main").inner_text()
+    expect(manager.locator("main")).to_contain_text("The case is now at MAPPA level 3.")
     shot(manager, "17b-case-level-changed")
 
     manager.get_by_role("link", name="Statistics").click()
-    assert manager.get_by_role("heading", name="Area statistics").is_visible()
-    assert "Kent" in manager.locator("table").inner_text()
+    expect(manager.get_by_role("heading", name="Area statistics")).to_be_visible()
+    expect(manager.locator("table")).to_contain_text("Kent")
     shot(manager, "17a-statistics")
     check_axe(manager, "statistics")
 
     manager.get_by_role("link", name="Review periods").click()
-    assert manager.get_by_role("heading", name="MAPPA review periods").is_visible()
-    assert "Every 16 weeks" in manager.locator("tr", has_text="Kent").inner_text()
+    expect(manager.get_by_role("heading", name="MAPPA review periods")).to_be_visible()
+    expect(manager.locator("tr", has_text="Kent")).to_contain_text("Every 16 weeks")
     check_axe(manager, "review-periods")
 
     # a manager pauses another case's consideration, with the reason, and resumes it
@@ -190,13 +192,13 @@ def test_full_s327a_journey(new_page, server):
     check_axe(manager, "process-pause")
     manager.get_by_label("Why the process is being paused").fill("Waiting for the family court's decision on contact.")
     manager.get_by_role("button", name="Pause the process").click()
-    assert "Paused since" in manager.locator("main").inner_text()
+    expect(manager.locator("main")).to_contain_text("Paused since")
     shot(manager, "17c-case-paused")
     check_axe(manager, "case-paused")
     manager.get_by_role("link", name=re.compile("^Resume this process")).click()
     manager.get_by_label("Why the process is being resumed").fill("The court has decided: contact is supervised.")
     manager.get_by_role("button", name="Resume the process").click()
-    assert "running again" in manager.locator("main").inner_text()
+    expect(manager.locator("main")).to_contain_text("running again")
 
     # the manager finds that case again from the Cases page and starts a CSODS application on it
     paused_reference = manager.get_by_role("heading", level=1).inner_text().removeprefix("Case ").strip()
@@ -208,35 +210,35 @@ def test_full_s327a_journey(new_page, server):
     manager.get_by_role("link", name="Start a process").click()
     check_axe(manager, "case-start")
     manager.get_by_role("button", name="Start the process").click()
-    assert manager.locator("#workflow-error").is_visible()  # nothing chosen
+    expect(manager.locator("#workflow-error")).to_be_visible()  # nothing chosen
     check_axe(manager, "case-start-with-errors")
     manager.get_by_label("A Child Sex Offender Disclosure Scheme (Sarah's Law) application").check()
     manager.get_by_label("Right to know (the police decide to tell)").check()
     manager.get_by_role("button", name="Start the process").click()
-    assert "Started: A Child Sex Offender Disclosure Scheme" in manager.locator("main").inner_text()
+    expect(manager.locator("main")).to_contain_text("Started: A Child Sex Offender Disclosure Scheme")
     shot(manager, "17d-process-started")
     manager.get_by_role("link", name="Cases", exact=True).click()
     manager.get_by_role("link", name="Add a case").click()
     check_axe(manager, "case-new")
     manager.get_by_role("button", name="Add the case").click()
-    assert manager.locator("#reference-error").is_visible()
+    expect(manager.locator("#reference-error")).to_be_visible()
     check_axe(manager, "case-new-with-errors")
     shot(manager, "17e-case-new-with-errors")
     manager.goto(f"/cases/{server['pause_case_id']}")
     manager.get_by_role("link", name="Add a conviction").click()
     check_axe(manager, "conviction-new")
     manager.get_by_role("button", name="Add the conviction").click()
-    assert manager.locator("#reason-error").is_visible() or manager.locator("#convictions-0-statute-error").is_visible()
+    expect(manager.locator("#reason-error, #convictions-0-statute-error").first).to_be_visible()
     check_axe(manager, "conviction-new-with-errors")
     manager.goto(f"/cases/{server['pause_case_id']}/convictions/0/remove")
-    assert manager.get_by_role("heading", name="Remove conviction 1").is_visible()
+    expect(manager.get_by_role("heading", name="Remove conviction 1")).to_be_visible()
     check_axe(manager, "conviction-remove")
 
     manager.get_by_role("link", name="Decision log").click()
     manager.get_by_role("button", name="Export CSV").click()
     shot(manager, "18-export")
     manager.get_by_role("button", name="Download CSV").click()
-    assert manager.locator("#justification-error").is_visible()  # a justification is required
+    expect(manager.locator("#justification-error")).to_be_visible()  # a justification is required
     shot(manager, "19-export-needs-justification")
     manager.get_by_label("Why do you need this export?").fill("Quarterly return to the Strategic Management Board")
     with manager.expect_download() as info:
@@ -246,7 +248,7 @@ def test_full_s327a_journey(new_page, server):
 
     manager.goto("/audit")
     manager.get_by_role("button", name="Verify chain").click()
-    assert "Audit chain verified: OK" in manager.locator("main").inner_text()
+    expect(manager.locator("main")).to_contain_text("Audit chain verified: OK")
     shot(manager, "20-audit-verified")
     manager.goto("/work")
     shot(manager, "21-overdue-work")
@@ -259,7 +261,7 @@ def test_full_s327a_journey(new_page, server):
     sign_in(essex, "officer.essex")
     response = essex.goto(f"/cases/{case_id}")
     assert response.status == 404
-    assert essex.get_by_role("heading", name="Page not found").is_visible()
+    expect(essex.get_by_role("heading", name="Page not found")).to_be_visible()
     assert reference not in essex.content()
     shot(essex, "23-other-area-404")
 
@@ -275,18 +277,19 @@ def test_a_case_waiting_for_a_schedule_34a_judgement_is_answered_in_the_browser(
     officer.goto("/tasks")
     officer.get_by_role("link", name="See the cases waiting for a judgement").click()
     officer.wait_for_load_state()
-    assert officer.get_by_role("heading", name="Cases waiting for a Schedule 34A judgement").is_visible()
+    expect(officer.get_by_role("heading", name="Cases waiting for a Schedule 34A judgement")).to_be_visible()
     check_axe(officer, "cases-waiting")
     officer.get_by_role("link", name=server["waiting_reference"]).click()
     officer.wait_for_load_state()
-    assert "A judgement is needed" in officer.locator("main").inner_text()
+    expect(officer.locator("main")).to_contain_text("A judgement is needed")
     shot(officer, "30-case-waiting-for-judgement")
     check_axe(officer, "case-waiting")
     officer.get_by_role("link", name="Answer the question on Sexual Offences Act 2003 s.1").click()
     officer.wait_for_load_state()
     officer.get_by_role("button", name="Save and match again").click()
     officer.wait_for_load_state()
-    assert officer.locator("#victim_age-error").is_visible() and officer.locator("#reason-error").is_visible()
+    expect(officer.locator("#victim_age-error")).to_be_visible()
+    expect(officer.locator("#reason-error")).to_be_visible()
     shot(officer, "31-answer-with-errors")
     check_axe(officer, "answer-with-errors")
     officer.get_by_label("Victim's age at the time of the offence").fill("14")
@@ -294,7 +297,7 @@ def test_a_case_waiting_for_a_schedule_34a_judgement_is_answered_in_the_browser(
         "Victim's date of birth taken from the CPS case file: she was 14 at the time.")
     officer.get_by_role("button", name="Save and match again").click()
     officer.wait_for_load_state()
-    text = officer.locator("main").inner_text()
-    assert "the s.327A consideration has started" in text and "A judgement is needed" not in text
+    expect(officer.locator("main")).to_contain_text("the s.327A consideration has started")
+    expect(officer.locator("main")).not_to_contain_text("A judgement is needed")
     shot(officer, "32-answered")
     assert officer.csp_violations == [], officer.csp_violations

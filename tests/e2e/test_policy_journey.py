@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from tests.e2e.conftest import PASSWORD, SHOTS, axe_check, running_server, shot
@@ -132,7 +133,7 @@ def test_policy_changes_a_deadline_deploys_and_migrates(browser, policy_server):
     page.get_by_label("Why does this version exist?").fill("Chair sign-off within 4 days (guidance 2026/3)")
     page.get_by_role("button", name="Deploy", exact=True).click()
     page.wait_for_load_state()
-    assert f"Version {version_n + 1} of {KEY} deployed." in page.locator("main").inner_text()
+    expect(page.locator("main")).to_contain_text(f"Version {version_n + 1} of {KEY} deployed.")
 
     later = _start_case(db, "KNT-2027-000902")
     assert _version_and_due(db, later)[0] == version_n + 1
@@ -146,7 +147,7 @@ def test_policy_changes_a_deadline_deploys_and_migrates(browser, policy_server):
     page.get_by_label(re.compile(f"^Select process {earlier} ")).check()
     page.get_by_role("button", name="Migrate selected").click()
     page.wait_for_load_state()
-    assert f"1 migrated to version {version_n + 1}, 0 skipped." in page.locator("main").inner_text()
+    expect(page.locator("main")).to_contain_text(f"1 migrated to version {version_n + 1}, 0 skipped.")
     revert = re.compile(f"^Revert migration \\d+ of process {earlier}$")
     assert page.locator("#migrated").get_by_role("button", name=revert).count() == 1
     assert page.locator("#migration-history").get_by_role("button", name=revert).count() == 1, \

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+from typing import Any
 
 from disclosure_engine.domain.vocabulary import DECISION_FIELDS
 
@@ -318,16 +319,22 @@ def test_draft_then_complete_with_field_errors_then_409(clients, kent_case):
     assert history[0]["completed_by"] == "officer.kent"
 
 
+def _up_to_decide(officer: Any, process_id: int, steps: list[dict[str, Any]]) -> dict[str, Any]:
+    """The officer completes every step of a level 1 path before the decision; returns the
+    open decision task as the officer sees it."""
+    for step in steps[:-1]:
+        task = open_task(officer, process_id, step["task"])
+        assert officer.post(f"/api/v1/tasks/{task['id']}/complete", json={"data": step["data"]}).status_code == 200
+    return open_task(officer, process_id, "decide")
+
+
 def test_an_admin_cannot_take_the_decision(clients, kent_case):
     """The level 1 decision step records the decision: an administrator without the manager
     role gets 403 claiming or completing it (releasing and reassigning stay theirs: services)."""
     officer, admin = clients["officer"], clients["admin"]
     process_id = kent_case["processes"][0]["id"]
     steps = path_steps("level 1, presumption applies, disclose")
-    for step in steps[:-1]:
-        task = open_task(officer, process_id, step["task"])
-        assert officer.post(f"/api/v1/tasks/{task['id']}/complete", json={"data": step["data"]}).status_code == 200
-    decide = open_task(officer, process_id, "decide")
+    decide = _up_to_decide(officer, process_id, steps)
     refused = assert_error(admin.post(f"/api/v1/tasks/{decide['id']}/complete", json={"data": steps[-1]["data"]}), 403)
     assert "records or signs off a decision" in refused["message"]
     assert_error(admin.post(f"/api/v1/tasks/{decide['id']}/claim"), 403)
@@ -340,10 +347,7 @@ def test_at_level_1_a_manager_takes_the_decision_not_the_officer(clients, kent_c
     officer, manager = clients["officer"], clients["manager"]
     process_id = kent_case["processes"][0]["id"]
     steps = path_steps("level 1, presumption applies, disclose")
-    for step in steps[:-1]:
-        task = open_task(officer, process_id, step["task"])
-        assert officer.post(f"/api/v1/tasks/{task['id']}/complete", json={"data": step["data"]}).status_code == 200
-    decide = open_task(officer, process_id, "decide")
+    decide = _up_to_decide(officer, process_id, steps)
     assert decide["candidate_role"] == "manager"
     refused = assert_error(officer.post(f"/api/v1/tasks/{decide['id']}/complete", json={"data": steps[-1]["data"]}), 403)
     assert "manager role" in refused["message"]

@@ -215,6 +215,7 @@ def register(cli: click.Group, pass_ctx: Callable[..., Any], fail: Callable[...,
         settings = ctx.settings
         if not settings.redis_url:
             fail("REDIS_URL is not set (`disclosure-engine serve` starts an embedded Redis and a worker)")
+        _require_schema(ctx, fail)
         try:
             run_worker(settings, settings.redis_url, burst=burst, sweep=not no_sweep, name=name,
                        worker_ttl=worker_ttl, maintenance_interval=maintenance_interval,
@@ -259,6 +260,7 @@ def register(cli: click.Group, pass_ctx: Callable[..., Any], fail: Callable[...,
         from disclosure_engine.jobs.connection import EmbeddedRedis, die_with_parent
 
         settings = ctx.settings
+        _require_schema(ctx, fail)
         embedded: EmbeddedRedis | None = None
         worker_proc: subprocess.Popen[bytes] | None = None
 
@@ -315,3 +317,14 @@ def _progress(done: int, total: int) -> None:
     width = 40
     filled = int(width * done / max(total, 1))
     click.echo(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total}", nl=done >= total, err=True)
+
+
+def _require_schema(ctx: Any, fail: Callable[..., Any]) -> None:
+    """Refuse to start the web app or a worker on a database this release cannot use (exit 1,
+    as for any database error): otherwise they start, then fail on every page and job."""
+    from disclosure_engine.persistence.migrate import schema_problem
+
+    problem = schema_problem(ctx.db.engine)
+    if problem is not None:
+        fail(problem, 1)
+

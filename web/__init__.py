@@ -75,13 +75,13 @@ def register_health(app: Flask) -> None:
 
     @app.get("/readyz")
     def readyz() -> Any:
-        from sqlalchemy import text
+        from disclosure_engine.persistence.migrate import schema_problem
 
         checks: dict[str, str] = {}
         try:
-            with app.extensions["db"].engine.connect() as conn:
-                conn.execute(text("SELECT 1"))
-            checks["database"] = "ok"
+            # reachable and at this release's migration: a replica started before `db upgrade`
+            # ran must not take traffic it would answer with errors
+            checks["database"] = "ok" if schema_problem(app.extensions["db"].engine) is None else "not migrated"
         except Exception:
             checks["database"] = "unreachable"
         redis_check = app.extensions.get("redis_check")

@@ -116,7 +116,7 @@ def test_an_unexpected_error_is_one_line_not_a_traceback(monkeypatch, capsys, tm
     assert err == "disclosure-engine: unexpected error: TypeError: something the code did not foresee\n"
 
 
-def test_a_burst_worker_gives_up_on_an_unreachable_redis(monkeypatch, capsys, tmp_path):
+def test_a_burst_worker_gives_up_on_an_unreachable_redis(monkeypatch, capsys, tmp_path, database_url):
     """``worker --burst`` (cron, CI) must not wait for ever: exit 1 with one line naming Redis.
     A long-running worker still waits for Redis to come back (jobs.worker.wait_for_redis)."""
     from disclosure_engine import cli
@@ -125,10 +125,25 @@ def test_a_burst_worker_gives_up_on_an_unreachable_redis(monkeypatch, capsys, tm
     monkeypatch.setattr(worker, "BURST_WAIT_SECONDS", 0.5)
     monkeypatch.setenv("DISCLOSURE_ENV", "test")
     monkeypatch.setenv("DISCLOSURE_INSTANCE_DIR", str(tmp_path / "instance"))
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'unused.db'}")
+    monkeypatch.setenv("DATABASE_URL", database_url)  # migrated: the worker checks that first
     monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:9/0")  # the discard port: nothing answers
     with pytest.raises(SystemExit) as stopped:
         cli.main(["worker", "--burst", "--quiet"])
     assert stopped.value.code == 1
     last = capsys.readouterr().err.strip().splitlines()[-1]
     assert last.startswith("disclosure-engine: Redis is unreachable") and "REDIS_URL" in last
+
+
+@pytest.mark.parametrize("args, env", [
+    (("serve", "--port", "0"), {}),
+    (("worker", "--burst"), {"REDIS_URL": "redis://127.0.0.1:9/0"}),
+])
+def test_the_web_app_and_workers_refuse_to_start_on_an_unmigrated_database(tmp_path, args, env):
+    """Before, both started on an empty database and then failed every page and sweep with
+    "no such table"; now they stop at once and say what to run. Nothing is started: no
+    embedded Redis, no worker."""
+    result = _cli(*args, tmp_path=tmp_path, DATABASE_URL=f"sqlite:///{tmp_path / 'empty.db'}", **env)
+    assert result.returncode == 1
+    assert _one_line(result) == ("disclosure-engine: the database has no schema yet: "
+                                 "run `disclosure-engine db upgrade` first")
+    assert "embedded Redis" not in result.stdout and not (tmp_path / "instance" / "redis").exists()

@@ -8,7 +8,7 @@ from typing import Any, NoReturn
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session, aliased
 
-from disclosure_engine.domain.errors import Forbidden, ValidationFailed
+from disclosure_engine.domain.errors import Forbidden, NotFound, ValidationFailed
 from disclosure_engine.domain.roles import Actor, Role
 from disclosure_engine.engine import runtime
 from disclosure_engine.engine.handoff import decision_outcomes
@@ -112,10 +112,7 @@ def only_current_decision(session: Session, case: Case, key: str, outcomes: tupl
     decision out (``decision_outcome``) started without naming one; else a 422 on
     ``data.decision_id``: with none, nothing may be delivered (no disclosure without a recorded
     decision); with several, the caller must say which."""
-    newer = aliased(Decision)
-    ids = list(session.execute(select(Decision.id).where(
-        Decision.case_id == case.id, Decision.outcome.in_(outcomes),
-        ~exists().where(newer.supersedes_id == Decision.id)).order_by(Decision.id)).scalars())
+    ids = [d.id for d in _current_with_outcome(session, case.id, outcomes)]
     wanted = " or ".join(outcomes)
     if not ids:
         _refuse(f"{key} carries out a decision to {wanted}, and no current decision to {wanted} is "
@@ -124,6 +121,32 @@ def only_current_decision(session: Session, case: Case, key: str, outcomes: tupl
         _refuse(f"This case has {len(ids)} current decisions to {wanted} (decisions "
                 f"{', '.join(map(str, ids))}); give the one this {key} carries out")
     return ids[0]
+
+
+def _current_with_outcome(session: Session, case_id: int, outcomes: tuple[str, ...]) -> list[Decision]:
+    """The case's current decisions (nothing supersedes them) with one of ``outcomes``, oldest first."""
+    newer = aliased(Decision)
+    return list(session.execute(select(Decision).where(
+        Decision.case_id == case_id, Decision.outcome.in_(outcomes),
+        ~exists().where(newer.supersedes_id == Decision.id)).order_by(Decision.id)).scalars())
+
+
+def decisions_to_carry_out(db: Database, actor: Actor, case_id: int, key: str) -> list[dict[str, Any]]:
+    """The decisions a start of ``key`` could carry out on this case: its current decisions with
+    an outcome the workflow's ``decision_outcome`` property allows (disclosure_delivery: the
+    decisions to disclose); ``[]`` for a workflow that carries out none. What the start page
+    offers, so a person picks the decision instead of typing its id."""
+    with db.transaction() as session:
+        visible_case(session, actor, case_id)
+        try:
+            outcomes = decision_outcomes(compiled(latest_definition(session, key, None)).bundle)
+        except NotFound:  # not deployed: nothing to offer (starting it says so)
+            return []
+        if not outcomes:
+            return []
+        return [{"id": d.id, "workflow": d.workflow_key, "version": d.version, "outcome": d.outcome,
+                 "decided_at": iso(d.decided_at), "decided_by": d.decided_by_name}
+                for d in _current_with_outcome(session, case_id, outcomes)]
 
 
 def _as_id(value: Any) -> int | None:

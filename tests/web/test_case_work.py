@@ -1,6 +1,7 @@
 """The Cases page finds a case by its reference (only in the user's areas, and the page is a
 consultation, audited), and "Start a process" on a case page starts a consideration on new
-information, a CSODS application or the urgent route, with the start fields each needs."""
+information, a CSODS application, the urgent route or a disclosure delivery, with the start
+fields each needs."""
 from __future__ import annotations
 
 import re
@@ -9,7 +10,10 @@ from disclosure_engine.domain.roles import SYSTEM
 from disclosure_engine.persistence.models import ProcessInstance
 from disclosure_engine.services import audit
 from disclosure_engine.services import processes as process_service
-from tests.web.conftest import csrf_token
+from disclosure_engine.services import tasks as task_service
+from tests.web.conftest import actor, advance, csrf_token, open_task, step_data
+
+DISCLOSE = "level 1, presumption applies, disclose"
 
 
 def _html(response) -> str:
@@ -106,3 +110,39 @@ def test_who_may_start_a_process(world, signed_in, make_case):
     assert 'href="/cases/%d/start"' % case["id"] not in _html(auditor.get(f"/cases/{case['id']}"))
     assert signed_in("officer.kent").post(url, data={"workflow": "urgent_disclosure",
                                                       "urgent_trigger": "police_report"}).status_code == 400
+
+
+def test_a_delivery_is_started_by_hand_for_the_decision_to_disclose_chosen(world, signed_in, make_case):
+    """For when the delivery did not start by itself (a decision corrected to disclose, a
+    delivery cancelled): the page offers the case's current decisions to disclose, by name,
+    and starts the delivery for the one chosen."""
+    db = world["db"]
+    case = make_case("kent")
+    (consideration,) = [p["id"] for p in case["processes"]]
+    c = signed_in("manager.kent")
+    url = f"/cases/{case['id']}/start"
+    form = _html(c.get(url))
+    assert 'for="workflow-4">Disclosure delivery: carry out a decision to disclose</label>' in form
+    assert "No current decision to disclose is recorded on this case" in form
+    none = c.post(url, data={"csrf_token": csrf_token(c, url), "workflow": "disclosure_delivery"})
+    assert none.status_code == 422 and "record the decision first" in _html(none)
+
+    advance(db, consideration, DISCLOSE, "decide")
+    decide = open_task(db, consideration, "decide")
+    decided = task_service.complete(db, actor(db, "manager.kent"), decide.id, step_data(DISCLOSE, "decide"))
+    decision_id = decided["decision_id"]
+    form = _html(c.get(url))
+    assert f'value="{decision_id}"' in form and f"Decision {decision_id} (s.327A consideration, version 1)" in form
+    unchosen = c.post(url, data={"csrf_token": csrf_token(c, url), "workflow": "disclosure_delivery"})
+    assert unchosen.status_code == 422
+    assert "Select the decision to disclose that this delivery carries out" in _html(unchosen)
+    forged = c.post(url, data={"csrf_token": csrf_token(c, url), "workflow": "disclosure_delivery",
+                               "decision_id": str(decision_id + 1000)})
+    assert forged.status_code == 422, "only a decision the page offered"
+
+    done = c.post(url, data={"csrf_token": csrf_token(c, url), "workflow": "disclosure_delivery",
+                             "decision_id": str(decision_id)}, follow_redirects=True)
+    assert "Started: Disclosure delivery: carry out a decision to disclose (process" in _html(done)
+    (started,) = [e for e in audit.list_events(db, SYSTEM, action="process.started")
+                  if e["detail"]["workflow"] == "disclosure_delivery"]
+    assert started["detail"]["decision_id"] == decision_id and started["actor_name"] == "manager.kent"

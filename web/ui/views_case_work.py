@@ -1,5 +1,6 @@
 """Find a case (the Cases page) and start a process for one (a consideration on new
-information, a CSODS application, the urgent route): before, both needed the API."""
+information, a CSODS application, the urgent route, a disclosure delivery): before, both needed
+the API."""
 from __future__ import annotations
 
 from typing import Any
@@ -21,7 +22,9 @@ STARTABLE = {
     "s327a_consideration": "A new s.327A consideration, on new information",
     "csods_application": "A Child Sex Offender Disclosure Scheme (Sarah's Law) application",
     "urgent_disclosure": "Urgent risk: immediate safeguarding and emergency disclosure",
+    "disclosure_delivery": "Disclosure delivery: carry out a decision to disclose",
 }
+DELIVERY = "disclosure_delivery"
 #: the new information a consideration starts on (domain: new address, relationship,
 #: employment, contact with children); the value is the process's ``trigger``
 NEW_INFORMATION = {
@@ -71,10 +74,14 @@ def start(case_id: int) -> Any:
     if not may_start(case["area"]):
         abort(403)
     values = {name: (request.form.get(name) or "").strip()
-              for name in ("workflow", "new_information", "urgent_trigger", "scheme_route", "application_reference")}
+              for name in ("workflow", "new_information", "urgent_trigger", "scheme_route", "application_reference",
+                           "decision_id")}
+    # a delivery usually starts by itself when a decision to disclose is recorded; by hand it is
+    # for the cases that do not (a correction to disclose, a delivery cancelled and restarted)
+    to_deliver = process_service.decisions_to_carry_out(db(), g.actor, case_id, DELIVERY)
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
-        key, data, errors = _start_fields(values)
+        key, data, errors = _start_fields(values, to_deliver)
         running = [p["id"] for p in case["processes"] if p["workflow"] == key and p["status"] == "waiting"]
         if not errors and key == "s327a_consideration" and running:
             # one consideration at a time: two would reach two decisions on the same facts
@@ -84,7 +91,8 @@ def start(case_id: int) -> Any:
             try:
                 started = process_service.start_process(db(), g.actor, case_id, key, data=data)
             except ValidationFailed as failed:
-                errors = {"workflow": [" ".join(" ".join(m) for m in failed.errors.values()) or failed.message]}
+                field = "decision_id" if key == DELIVERY and to_deliver else "workflow"
+                errors = {field: [" ".join(" ".join(m) for m in failed.errors.values()) or failed.message]}
             else:
                 message = f"Started: {STARTABLE[key]} (process {started['id']})."
                 if started.get("interrupted"):
@@ -97,18 +105,27 @@ def start(case_id: int) -> Any:
                 return redirect(url_for("cases.case", case_id=case_id) + f"#process-{started['id']}")
     return render_template("case_start.html", case=case, values=values, errors=errors, startable=STARTABLE,
                            new_information=NEW_INFORMATION, urgent_triggers=URGENT_TRIGGERS,
-                           routes=ROUTES), 422 if errors else 200
+                           routes=ROUTES, to_deliver=to_deliver), 422 if errors else 200
 
 
 def may_start(area: str) -> bool:
     return g.actor.has_role(*process_service.STARTER_ROLES) and g.actor.in_area(area)
 
 
-def _start_fields(values: dict[str, str]) -> tuple[str, dict[str, Any], dict[str, list[str]]]:
+def _start_fields(values: dict[str, str], to_deliver: list[dict[str, Any]]
+                  ) -> tuple[str, dict[str, Any], dict[str, list[str]]]:
     """The workflow and its start data from the form, or the field errors."""
     key = values["workflow"]
     if key not in STARTABLE:
         return key, {}, {"workflow": ["Select the process to start"]}
+    if key == DELIVERY:
+        if not to_deliver:
+            return key, {}, {"workflow": ["No current decision to disclose is recorded on this case: record "
+                                          "the decision first (a delivery carries one out)"]}
+        chosen = next((d["id"] for d in to_deliver if str(d["id"]) == values["decision_id"]), None)
+        if chosen is None:
+            return key, {}, {"decision_id": ["Select the decision to disclose that this delivery carries out"]}
+        return key, {"decision_id": chosen}, {}
     if key == "s327a_consideration":
         if values["new_information"] not in NEW_INFORMATION:
             return key, {}, {"new_information": ["Select the new information the consideration is about"]}

@@ -101,12 +101,6 @@ def wait_if_interrupted(session: Session, actor: Actor, case: Case, instance: Pr
     return None
 
 
-def interrupted_by(session: Session, process_id: int) -> list[int]:
-    """The processes ``process_id`` interrupted that are still waiting for it to end."""
-    return list(session.execute(select(ProcessInstance.id).where(ProcessInstance.paused_by_process_id == process_id)
-                                .order_by(ProcessInstance.id)).scalars())
-
-
 def pending_resumes(db: Database, *, limit: int = 1000) -> list[int]:
     """Interrupted processes whose interrupting process has ended, oldest first (the partial
     index ``ix_process_instance_paused_by_process`` holds only interrupted rows)."""

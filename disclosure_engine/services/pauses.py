@@ -155,13 +155,17 @@ def _keep_within_closing(tasks: list[HumanTask], wf: Any) -> None:
                 setattr(task, name, getattr(task, name) - early)
 
 
-def pause_info(session: Session, instance: ProcessInstance) -> dict[str, Any] | None:
+def pause_info(session: Session, instance: ProcessInstance,
+               names: dict[int | None, str] | None = None) -> dict[str, Any] | None:
     """Who paused the process, when and why, or None while it runs; ``by_process`` is the
-    process that interrupted it (None when a person paused it)."""
+    process that interrupted it (None when a person paused it). ``names``: usernames already
+    read (``access.usernames``), to read none here."""
     if instance.paused_at is None:
         return None
+    if names is None:
+        names = usernames(session, [instance.paused_by_id])
     return {"at": iso(instance.paused_at), "reason": instance.paused_reason,
-            "by": usernames(session, [instance.paused_by_id]).get(instance.paused_by_id),
+            "by": names.get(instance.paused_by_id),
             "by_process": instance.paused_by_process_id}
 
 

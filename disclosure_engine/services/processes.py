@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any, NoReturn
 
 from sqlalchemy import exists, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session, aliased, joinedload
 
 from disclosure_engine.domain.errors import Forbidden, NotFound, ValidationFailed
 from disclosure_engine.domain.roles import Actor, Role
@@ -28,7 +28,7 @@ from disclosure_engine.services.access import (
     visible_process,
 )
 from disclosure_engine.services.instances import persist, start_data
-from disclosure_engine.services.interruptions import interrupt_others, interrupted_by, wait_if_interrupted
+from disclosure_engine.services.interruptions import interrupt_others, wait_if_interrupted
 from disclosure_engine.services.pauses import pause_info
 from disclosure_engine.services.views import iso, process_summary, task_view
 from disclosure_engine.services.workflows import compiled, latest_definition
@@ -211,10 +211,46 @@ def _area(session: Session, instance: ProcessInstance) -> str:
     return area_slug(session, instance.area_id)
 
 
+def case_processes(db: Database, actor: Actor, case_id: int) -> list[dict[str, Any]]:
+    """Every process of a case the actor can see, as :func:`get_process` shows one, oldest first.
+
+    For the case page: one transaction and a fixed number of queries however many processes
+    the case has gathered (a consideration at every review, applications, deliveries). Not
+    audited per process: the page that shows them records the consultation (``case.viewed``)."""
+    with db.transaction() as session:
+        visible_case(session, actor, case_id)
+        instances = list(session.execute(select(ProcessInstance).where(ProcessInstance.case_id == case_id)
+                                         .options(joinedload(ProcessInstance.definition))
+                                         .order_by(ProcessInstance.id)).scalars())
+        return _views(session, instances)
+
+
 def _view(session: Session, instance: ProcessInstance) -> dict[str, Any]:
-    tasks = list(session.execute(select(HumanTask).where(HumanTask.instance_id == instance.id)
-                                 .order_by(HumanTask.created_at, HumanTask.id)).scalars())
-    names = usernames(session, {t.completed_by_id for t in tasks} | {t.assignee_id for t in tasks})
+    return _views(session, [instance])[0]
+
+
+def _views(session: Session, instances: list[ProcessInstance]) -> list[dict[str, Any]]:
+    """The process views, with their tasks, names and interruptions read once for them all."""
+    if not instances:
+        return []
+    ids = [i.id for i in instances]
+    tasks: dict[int, list[HumanTask]] = {i: [] for i in ids}
+    for t in session.execute(select(HumanTask).where(HumanTask.instance_id.in_(ids))
+                             .order_by(HumanTask.created_at, HumanTask.id)).scalars():
+        tasks[t.instance_id].append(t)
+    names = usernames(session, {u for ts in tasks.values() for t in ts for u in (t.completed_by_id, t.assignee_id)}
+                      | {i.paused_by_id for i in instances})
+    interrupted: dict[int, list[int]] = {i: [] for i in ids}
+    for paused_id, by in session.execute(select(ProcessInstance.id, ProcessInstance.paused_by_process_id)
+                                         .where(ProcessInstance.paused_by_process_id.in_(ids))
+                                         .order_by(ProcessInstance.id)):
+        interrupted[by].append(paused_id)
+    return [_one_view(session, instance, tasks[instance.id], names, interrupted[instance.id])
+            for instance in instances]
+
+
+def _one_view(session: Session, instance: ProcessInstance, tasks: list[HumanTask], names: dict[int | None, str],
+              interrupted: list[int]) -> dict[str, Any]:
     area = _area(session, instance)
     history = [{"task_id": t.id, "element_id": t.element_id, "name": t.name, "status": t.status,
                 "completed_by": names.get(t.completed_by_id), "completed_at": iso(t.completed_at),
@@ -229,5 +265,5 @@ def _view(session: Session, instance: ProcessInstance) -> dict[str, Any]:
             "started_at": iso(instance.started_at), "completed_at": iso(instance.completed_at),
             "end_event": instance.end_event, "next_timer_at": iso(instance.next_timer_at),
             "started_from": instance.started_from_id, "handoff_pending": instance.handoff_pending,
-            "paused": pause_info(session, instance), "interrupted": interrupted_by(session, instance.id),
+            "paused": pause_info(session, instance, names), "interrupted": interrupted,
             "open_tasks": open_tasks, "history": history}

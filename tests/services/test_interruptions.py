@@ -108,3 +108,22 @@ def test_a_process_started_while_the_urgent_route_runs_waits_for_it_too(db, staf
     replay_path(db, staff, urgent["id"], "urgent_disclosure", RATIFIED)
     assert interruptions.sweep_interruptions(db).resumed == 2
     assert processes.get_process(db, staff["manager"], application["id"])["paused"] is None
+
+
+def test_the_case_page_reads_every_process_as_one_read_would_and_audits_the_case_once(db, staff):  # noqa: F811
+    """``case_processes`` (the case page) gives each process exactly as ``get_process`` does,
+    interruptions, pauses, open tasks and history included, in one read that writes no
+    ``process.viewed`` event per process (the page's ``case.viewed`` is the consultation)."""
+    case_id, consideration = new_consideration(db, staff)
+    complete_step(db, staff["officer"], consideration, shipped_path("s327a_consideration", LEVEL1)[0])
+    csods = processes.start_process(db, staff["officer"], case_id, "csods_application",
+                                    data={"scheme_route": "right_to_ask"})["id"]
+    urgent = _urgent(db, staff, case_id)
+    assert sorted(urgent["interrupted"]) == sorted([consideration, csods])
+    before = len(audit.list_events(db, SYSTEM, action="process.viewed"))
+    together = processes.case_processes(db, staff["manager"], case_id)
+    assert len(audit.list_events(db, SYSTEM, action="process.viewed")) == before
+    one_by_one = [processes.get_process(db, staff["manager"], p) for p in (consideration, csods, urgent["id"])]
+    assert together == one_by_one
+    assert together[2]["interrupted"] == sorted([consideration, csods]) and together[0]["paused"]["by"] == "officer.kent"
+    assert together[0]["history"] and together[0]["open_tasks"]

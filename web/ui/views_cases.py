@@ -41,10 +41,7 @@ def may_amend() -> bool:
 @bp.get("/cases/<int:case_id>")
 def case(case_id: int) -> Any:
     case = case_service.get_case(db(), g.actor, case_id)  # audited: case.viewed
-    processes = [process_service.get_process(db(), g.actor, p["id"]) for p in case["processes"]]
-    for p in processes:
-        p["workflow"] = next((s["workflow"] for s in case["processes"] if s["id"] == p["id"]), None)
-        p["version"] = next((s["version"] for s in case["processes"] if s["id"] == p["id"]), None)
+    processes = process_service.case_processes(db(), g.actor, case_id)
     decisions = queries.decisions_for_case(db(), g.actor, case_id)
     viewers = None
     if g.actor.has_role(*SUPERVISOR_ROLES, *AUDIT_ROLES):

@@ -44,7 +44,8 @@ from lxml import etree
 from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
 
 from disclosure_engine.domain.vocabulary import DECISION_OUTCOMES
-from disclosure_engine.engine.bundle import BPMN_NS, SPIFF_NS, WorkflowBundle
+from disclosure_engine.engine.bundle import BPMN_NS, WorkflowBundle
+from disclosure_engine.engine.deadline_props import own_properties
 from disclosure_engine.engine.pause_rules import PAUSE_EXTENDS, timer_property_problem
 from disclosure_engine.engine.problems import Problem
 from disclosure_engine.engine.xml_safety import parse_xml
@@ -160,7 +161,7 @@ def _process_properties(bundle: WorkflowBundle) -> dict[str, str]:
     root = parse_xml(bundle.files[bundle.primary], path=bundle.primary, max_bytes=_BIG)
     for process in root.iter(f"{{{BPMN_NS}}}process"):
         if process.get("id") == bundle.key:
-            found = _own_properties(process)
+            found = own_properties(process)
     with _LOCK:
         _PROCESS_PROPS[bundle.content_hash] = found
     return found
@@ -195,15 +196,6 @@ def pause_extends(bundle: WorkflowBundle) -> tuple[str, ...]:
 
 # -- lint -------------------------------------------------------------------------------------
 
-def _own_properties(element: etree._Element) -> dict[str, str]:
-    ext = element.find(f"{{{BPMN_NS}}}extensionElements")
-    props = ext.find(f"{{{SPIFF_NS}}}properties") if ext is not None else None
-    if props is None:
-        return {}
-    return {p.get("name"): (p.get("value") or "").strip()
-            for p in props.findall(f"{{{SPIFF_NS}}}property") if p.get("name")}
-
-
 def _local(node: etree._Element) -> str:
     return etree.QName(node).localname
 
@@ -214,7 +206,7 @@ def handoff_problems(path: str, root: etree._Element, *, shipped: bool = False) 
     instance), a workflow key, not the process itself, valid start field names; in shipped
     files, one of the shipped keys. Also ``decision_outcome`` on a process."""
     for node in root.iter(f"{{{BPMN_NS}}}*"):
-        props = _own_properties(node)
+        props = own_properties(node)
         if not props:
             continue
         kind, ident = _local(node), node.get("id") or "-"
@@ -322,7 +314,7 @@ def handoff_targets(bundle: WorkflowBundle) -> list[tuple[str, int, str, str]]:
     for name in bundle.bpmn_files:
         root = parse_xml(bundle.files[name], path=name, max_bytes=_BIG)
         for node in root.iter(f"{{{BPMN_NS}}}endEvent"):
-            key = _own_properties(node).get(START_PROCESS, "")
+            key = own_properties(node).get(START_PROCESS, "")
             if key:
                 out.append((name, node.sourceline or 1, node.get("id") or "-", key))
     return out

@@ -144,7 +144,7 @@ ANSWERS = ("equivalence_opinion", "condition_met", "statute_confirmed")
 KEPT = ("inchoate",)
 
 
-def _amendable_case(case_id: int) -> dict[str, Any]:
+def amendable_case(case_id: int) -> dict[str, Any]:
     """The case, for a user who may change its convictions: a case role that creates cases,
     in the case's area (403), and a case they can see at all (404); the read is audited."""
     if not g.actor.has_role(*case_service.CREATOR_ROLES):
@@ -159,7 +159,7 @@ def _conviction_page(case_id: int, index: int | None) -> Any:
     """Add a conviction (``index`` None) or correct one; Schedule 34A is matched again and, when
     the offender becomes a child sex offender, the consideration starts
     (``services.convictions.amend_convictions``, which the API's PUT uses too)."""
-    case = _amendable_case(case_id)
+    case = amendable_case(case_id)
     listed = [dict(c) for c in case["convictions"]]
     if index is not None and index >= len(listed):
         abort(404)
@@ -210,7 +210,7 @@ def remove_conviction(case_id: int, index: int) -> Any:
     """Remove a conviction recorded by mistake, with the reason (kept, with the list before, in
     the audit log): Schedule 34A is matched again on the rest. The last one cannot be removed:
     a case is about an offender's convictions."""
-    case = _amendable_case(case_id)
+    case = amendable_case(case_id)
     listed = [dict(c) for c in case["convictions"]]
     if index >= len(listed):
         abort(404)

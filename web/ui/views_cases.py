@@ -25,6 +25,7 @@ from disclosure_engine.services import pauses as pause_service
 from disclosure_engine.services import processes as process_service
 from web.ui.auth import db
 from web.ui.filters import page_number, pagination, uk_datetime
+from web.ui.views_case_new import amendable_case
 from web.ui.views_case_work import may_start
 
 bp = Blueprint("cases", __name__)
@@ -112,11 +113,7 @@ def waiting() -> Any:
 @bp.route("/cases/<int:case_id>/convictions/<int:index>", methods=["GET", "POST"])
 def answer(case_id: int, index: int) -> Any:
     """Record what a Schedule 34A question about one conviction asks for, with a reason."""
-    if not may_amend():
-        abort(403)
-    case = case_service.get_case(db(), g.actor, case_id)  # audited: case.viewed
-    if not g.actor.in_area(case["area"]):
-        abort(403)
+    case = amendable_case(case_id)  # 403 without the role or the area; audited: case.viewed
     if index >= len(case["convictions"]):
         abort(404)
     conviction = case["convictions"][index]

@@ -186,12 +186,12 @@ def load(url: str, n_cases: int, seed: int = 7) -> dict[str, int]:
                           "mappa_category": 1, "mappa_level": 1}
                 yield (j, i + 1, i + 1, case_area[i], "s327a_consideration", None, 1, None, None, outcome,
                        presumption, "s327a", None, rng.random() < 0.2, record,
-                       officer_ids[j % len(officer_ids)] if officer_ids else None, "officer.bench", when)
+                       officer_ids[j % len(officer_ids)] if officer_ids else None, "officer.bench", when, when)
 
         copy_rows(dbapi, "decision", ["id", "case_id", "process_id", "area_id", "workflow_key", "task_id", "version",
                                       "supersedes_id", "supersede_reason", "outcome", "presumption_applies",
                                       "legal_basis", "review_date", "overdue_at_decision", "record",
-                                      "decided_by_id", "decided_by_name", "decided_at"],
+                                      "decided_by_id", "decided_by_name", "decided_at", "made_at"],
                   decisions(), len(decided), "decisions")
         with dbapi.cursor() as cur:
             for table in ("case_record", "conviction", "process_instance", "human_task", "decision"):

@@ -88,7 +88,7 @@ def decision_row(actor: Actor, case: CaseFacts, task: Any, data: dict[str, Any],
         outcome=_outcome(data), presumption_applies=as_flag(data.get("presumption_applies")),
         legal_basis=data.get("legal_basis"), review_date=_date(data.get("review_date")),
         overdue_at_decision=bool(task.due_at and task.due_at < now), record=audit.jsonable(record),
-        decided_by_id=actor.user_id, decided_by_name=actor.username, decided_at=now,
+        decided_by_id=actor.user_id, decided_by_name=actor.username, decided_at=now, made_at=now,
     )
 
 
@@ -131,7 +131,8 @@ def supersede(db: Database, actor: Actor, decision_id: int, changes: dict[str, A
                        outcome=_outcome(record), presumption_applies=as_flag(record.get("presumption_applies")),
                        legal_basis=record.get("legal_basis"), review_date=_date(record.get("review_date")),
                        overdue_at_decision=old.overdue_at_decision, record=audit.jsonable(record),
-                       decided_by_id=actor.user_id, decided_by_name=actor.username, decided_at=now)
+                       decided_by_id=actor.user_id, decided_by_name=actor.username, decided_at=now,
+                       made_at=old.made_at)  # a correction: the decision was still taken then
         session.add(new)
         session.flush()
         area = session.get(Area, old.area_id)

@@ -3,10 +3,11 @@
 Counts only (no case is named), per area the actor may see, plus totals: child sex offender
 cases by MAPPA level (now), s.327A considerations started and completed, decisions by process
 and outcome (the current version of each: a correction or a reconsideration replaces what it
-supersedes), presumptions rebutted, decisions made after their task was overdue, disclosures
-delivered (``disclosure_delivery`` and CSODS in person), and open tasks overdue now. The
-period is whole days in England and Wales (a MAPPA reporting year runs 1 April to 31 March).
-Viewing them is audited like any other read.
+supersedes; a decision counts in the period it was taken, even when corrected later),
+presumptions rebutted, decisions made after their task was overdue, disclosures delivered
+(``disclosure_delivery`` and CSODS in person), and open tasks overdue now. The period is whole
+days in England and Wales (a MAPPA reporting year runs 1 April to 31 March). Viewing them is
+audited like any other read.
 """
 from __future__ import annotations
 
@@ -117,7 +118,8 @@ def _considerations(session: Any, areas: list[int], start: datetime, stop: datet
 def _decisions(session: Any, areas: list[int], start: datetime, stop: datetime,
                out: dict[int, dict[str, Any]]) -> None:
     newer = aliased(Decision)
-    current = and_(Decision.area_id.in_(areas), Decision.decided_at >= start, Decision.decided_at < stop,
+    # in the period the decision was taken: a correction made later does not move it
+    current = and_(Decision.area_id.in_(areas), Decision.made_at >= start, Decision.made_at < stop,
                    ~exists().where(newer.supersedes_id == Decision.id))
     q = (select(Decision.area_id, Decision.workflow_key, Decision.outcome, Decision.presumption_applies,
                 Decision.overdue_at_decision, func.count())

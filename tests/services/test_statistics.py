@@ -72,3 +72,29 @@ def test_officers_may_not_read_statistics_and_bad_periods_are_field_errors(db, s
     with pytest.raises(ValidationFailed) as elsewhere:
         statistics.area_statistics(db, staff["manager"], area="essex")
     assert "area" in elsewhere.value.errors, "another area's figures are not shown"
+
+
+def test_a_decision_corrected_after_the_year_ends_still_counts_in_the_year_it_was_taken(db, staff):  # noqa: F811
+    """The annual report counts what was decided in its year: before, a correction made after
+    31 March moved the decision into the next year's figures (a correction is dated when it is
+    written) and out of the year it was taken."""
+    from sqlalchemy import select
+
+    from disclosure_engine.persistence.models import Decision
+    from disclosure_engine.services import decisions
+
+    _case, process = new_consideration(db, staff, level=1)
+    replay_path(db, staff, process, "s327a_consideration", REBUTTED)
+    last_year = date.today() - timedelta(days=400)
+    with db.transaction() as session:  # the decision was taken last year (moved back by the test)
+        (row,) = session.execute(select(Decision).where(Decision.process_id == process)).scalars()
+        row.decided_at -= timedelta(days=400)
+        row.made_at -= timedelta(days=400)
+        decision = row.id
+    decisions.supersede(db, staff["manager"], decision, {"decision": "disclose",
+                                                         "decision_reasons": "The chair's minute records disclosure."},
+                        "The record gave the outcome the meeting rejected.")
+    then = _kent(statistics.area_statistics(db, staff["manager"], date_from=last_year - timedelta(days=1),
+                                            date_to=last_year + timedelta(days=1)))
+    assert then["decisions"] == {"s327a_consideration": {"disclose": 1}}, "the corrected outcome, in its year"
+    assert _kent(statistics.area_statistics(db, staff["manager"]))["decisions"] == {}

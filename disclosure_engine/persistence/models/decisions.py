@@ -26,6 +26,7 @@ class Decision(Base):
         Index("ix_decision_log", "area_id", "decided_at", "id"),
         Index("ix_decision_decided", "decided_at", "id"),
         Index("ix_decision_outcome", "outcome", "decided_at"),
+        Index("ix_decision_made", "area_id", "made_at"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case_record.id"), index=True)
@@ -46,3 +47,7 @@ class Decision(Base):
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"), index=True)
     decided_by_name: Mapped[str] = mapped_column(String(64))
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: when the decision was taken: ``decided_at`` for a version a decision step recorded, the
+    #: corrected version's ``made_at`` for a correction (``services.decisions.supersede``), so a
+    #: record put right later still counts in the period it was decided (area statistics)
+    made_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

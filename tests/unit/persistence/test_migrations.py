@@ -1,6 +1,7 @@
 """Migrations 0008 (hand-offs), 0009 (Schedule 34A questions), 0010 (sign-in throttle), 0012
-(MAPPA reviews) and 0013 (pauses) upgrade an existing database and downgrade cleanly, on SQLite
-and, with DATABASE_URL set, on PostgreSQL (a database of its own, not the suite's)."""
+(MAPPA reviews), 0013 (pauses) and 0016 (when a decision was taken) upgrade an existing
+database and downgrade cleanly, on SQLite and, with DATABASE_URL set, on PostgreSQL (a
+database of its own, not the suite's)."""
 from __future__ import annotations
 
 import os
@@ -242,3 +243,41 @@ def test_0013_adds_the_pause_columns_and_a_downgrade_opens_paused_tasks_again(fr
     engine.dispose()
     upgrade(fresh_url, "0013")
     assert current_revision(fresh_url) == "0013"
+
+
+def test_0016_dates_each_decision_when_it_was_taken_and_a_correction_keeps_that_date(fresh_url):
+    upgrade(fresh_url, "0015")
+    _seed_one_instance(fresh_url)
+    engine = create_engine(fresh_url)
+    task = text(
+        "INSERT INTO human_task (id, instance_id, case_id, area_id, workflow_key, spiff_task_id, element_id, name, "
+        "candidate_role, status, created_at, escalation_level, records_decision) VALUES (:id, 1, 1, "
+        "(SELECT area_id FROM case_record), 's327a_consideration', :uuid, :element, 'Step', 'chair', 'completed', "
+        "'2027-03-01 10:00:00+00:00', 0, true)")
+    decision = text(
+        "INSERT INTO decision (id, case_id, process_id, area_id, workflow_key, task_id, version, supersedes_id, "
+        "supersede_reason, outcome, overdue_at_decision, record, decided_by_name, decided_at) VALUES (:id, 1, 1, "
+        "(SELECT area_id FROM case_record), 's327a_consideration', :task, :version, :supersedes, :reason, "
+        "'disclose', false, '{}', 'chair.kent', :at)")
+    with engine.begin() as conn:
+        conn.execute(task, {"id": 1, "uuid": "00000000-0000-0000-0000-000000000001", "element": "decide_out_of_meeting"})
+        conn.execute(task, {"id": 2, "uuid": "00000000-0000-0000-0000-000000000002", "element": "ratify_decision"})
+        rows = [(1, 1, 1, None, None, "2027-03-20 10:00:00+00:00"),  # taken out of meeting in March
+                (2, 1, 2, 1, "The wrong recipient was recorded.", "2027-04-10 10:00:00+00:00"),  # corrected
+                (3, 2, 3, 2, "Ratified at the MAPP meeting.", "2027-04-20 10:00:00+00:00"),  # ratified: a new step
+                (4, 2, 4, 3, "The meeting's date was mistyped.", "2027-05-02 10:00:00+00:00")]  # its correction
+        for id_, task_id, version, supersedes, reason, at in rows:
+            conn.execute(decision, {"id": id_, "task": task_id, "version": version, "supersedes": supersedes,
+                                    "reason": reason, "at": at})
+    engine.dispose()
+
+    upgrade(fresh_url, "0016")
+    engine = create_engine(fresh_url)
+    with engine.connect() as conn:
+        made = dict(conn.execute(text("SELECT id, made_at FROM decision ORDER BY id")).all())
+    engine.dispose()
+    days = {i: str(m)[:10] for i, m in made.items()}
+    assert days == {1: "2027-03-20", 2: "2027-03-20", 3: "2027-04-20", 4: "2027-04-20"}
+    command.downgrade(alembic_config(fresh_url), "0015")
+    upgrade(fresh_url, "0016")
+    assert current_revision(fresh_url) == "0016"

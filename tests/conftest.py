@@ -70,6 +70,8 @@ def _empty(db: Database) -> None:
         if db.dialect == "postgresql":
             conn.execute(text("TRUNCATE " + ", ".join(tables) + " RESTART IDENTITY CASCADE"))
         else:
+            # processes and decisions refer to each other (carries_decision_id): break the loop first
+            conn.execute(text("UPDATE process_instance SET carries_decision_id = NULL"))
             for name in reversed(tables):
                 conn.execute(text(f"DELETE FROM {name}"))
         conn.execute(text("INSERT INTO audit_head (id, last_seq, last_hash) VALUES (1, 0, :h)"),

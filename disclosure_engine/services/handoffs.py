@@ -37,7 +37,7 @@ from disclosure_engine.engine.handoff import FROM_DECISION, Handoff, end_event_h
 from disclosure_engine.persistence.db import Database
 from disclosure_engine.persistence.models import Case, Decision, ProcessDefinition, ProcessInstance, utcnow
 from disclosure_engine.services import audit
-from disclosure_engine.services.processes import start_in_session
+from disclosure_engine.services.processes import running_carrier, start_in_session
 from disclosure_engine.services.workflows import compiled
 
 log = logging.getLogger(__name__)
@@ -113,6 +113,15 @@ def _hand_off_locked(session: Session, instance_id: int, now: datetime) -> int |
                                  "running_process": running})
             return None
     data = start_fields(session, origin, wf, handoff)
+    carrier = running_carrier(session, data["decision_id"]) if data.get("decision_id") else None
+    if carrier is not None:  # a person started it by hand before this sweep: it carries on
+        origin.handoff_pending = False
+        origin.updated_at = now
+        audit.record(session, SYSTEM, "process.handoff_not_needed", "process", origin.id,
+                     area=case.area.slug, now=now,
+                     detail={"case_id": case.id, "end_event": origin.end_event, "workflow": handoff.workflow,
+                             "running_process": carrier, "decision_id": data["decision_id"]})
+        return None
     follow_on = start_in_session(session, SYSTEM, case, handoff.workflow, trigger="handoff", now=now, data=data,
                                  started_from=origin)
     origin.handoff_pending = False

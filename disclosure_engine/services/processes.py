@@ -58,6 +58,11 @@ def start_in_session(session: Session, actor: Actor, case: Case, key: str, *, ve
         extra["decision_id"] = check_decision(session, case, key, extra["decision_id"], outcomes)
     elif outcomes:
         extra["decision_id"] = only_current_decision(session, case, key, outcomes)
+    if "decision_id" in extra and started_from is None:
+        running = running_carrier(session, extra["decision_id"])
+        if running is not None:
+            _refuse(f"Process {running} is already carrying out this decision (it runs until it ends): a "
+                    "second would disclose twice; finish or cancel that one first")
     if "decision_id" in extra and "legal_basis" not in extra:
         basis = session.execute(select(Decision.legal_basis).where(Decision.id == extra["decision_id"])).scalar()
         if basis:
@@ -65,7 +70,8 @@ def start_in_session(session: Session, actor: Actor, case: Case, key: str, *, ve
     wf = runtime.start_workflow(spec, {**extra, **start_data(case, extra.get("trigger") or trigger)})
     instance = ProcessInstance(definition=definition, case_id=case.id, area_id=case.area_id,
                                status="waiting", state={}, started_at=now, started_by_id=actor.user_id,
-                               updated_at=now, started_from_id=started_from.id if started_from else None)
+                               updated_at=now, started_from_id=started_from.id if started_from else None,
+                               carries_decision_id=extra.get("decision_id"))
     session.add(instance)
     session.flush()
     persist(session, instance, wf, spec, now)
@@ -121,6 +127,16 @@ def only_current_decision(session: Session, case: Case, key: str, outcomes: tupl
         _refuse(f"This case has {len(ids)} current decisions to {wanted} (decisions "
                 f"{', '.join(map(str, ids))}); give the one this {key} carries out")
     return ids[0]
+
+
+def running_carrier(session: Session, decision_id: int) -> int | None:
+    """A running process (waiting, paused or not) that carries out this decision or another
+    version of it (a decision of the same process): a delivery is not started twice at once."""
+    carried = aliased(Decision)
+    wanted = select(Decision.process_id).where(Decision.id == decision_id).scalar_subquery()
+    return session.execute(select(ProcessInstance.id).join(carried, carried.id == ProcessInstance.carries_decision_id)
+                           .where(carried.process_id == wanted, ProcessInstance.status == "waiting")
+                           .order_by(ProcessInstance.id).limit(1)).scalar()
 
 
 def _current_with_outcome(session: Session, case_id: int, outcomes: tuple[str, ...]) -> list[Decision]:

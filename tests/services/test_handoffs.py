@@ -495,3 +495,34 @@ def test_no_hand_off_when_the_offender_is_not_managed_or_a_consideration_is_runn
     assert event["detail"]["running_process"] == running
     with db.transaction() as session:
         assert session.get(ProcessInstance, application).handoff_pending is False
+
+
+def test_one_decision_is_not_delivered_twice_at_once(db, staff):  # noqa: F811
+    """A delivery started by hand before the sweep's hand-off is the one that runs (the sweep
+    starts none), a second start by hand is refused while it runs, also for a corrected
+    version of the decision, and allowed again once it has ended."""
+    case_id, consideration = new_consideration(db, staff)
+    replay_path(db, staff, consideration, "s327a_consideration", DISCLOSE)
+    decision = _current_decision(db, consideration)
+    by_hand = processes.start_process(db, staff["manager"], case_id, "disclosure_delivery",
+                                      data={"decision_id": decision.id})
+    report = handoffs.sweep_handoffs(db)
+    assert (report.pending, report.started, report.failed) == (1, 0, [])
+    assert _follow_ons(db, consideration) == []
+    (skipped,) = audit.list_events(db, SYSTEM, action="process.handoff_not_needed")
+    assert skipped["detail"]["running_process"] == by_hand["id"]
+
+    with pytest.raises(ValidationFailed) as twice:
+        processes.start_process(db, staff["manager"], case_id, "disclosure_delivery")
+    assert f"Process {by_hand['id']} is already carrying out this decision" in twice.value.errors["data.decision_id"][0]
+    corrected = decisions.supersede(db, staff["manager"], decision.id,
+                                    {"information_disclosed": "The conviction for the offence against a child."},
+                                    "The record left out what the meeting agreed to disclose.")
+    with pytest.raises(ValidationFailed, match="Invalid start data"):
+        processes.start_process(db, staff["manager"], case_id, "disclosure_delivery",
+                                data={"decision_id": corrected["id"]})
+    with db.transaction() as session:  # the first delivery ends (cancelled by the test)
+        session.get(ProcessInstance, by_hand["id"]).status = "cancelled"
+    again = processes.start_process(db, staff["manager"], case_id, "disclosure_delivery",
+                                    data={"decision_id": corrected["id"]})
+    assert again["status"] == "waiting"

@@ -103,6 +103,10 @@ class ProcessInstance(Base):
     #: the instance whose end event started this one (a hand-off); UNIQUE, so an instance hands
     #: off at most once however many sweeps race
     started_from_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"), unique=True)
+    #: the decision this process carries out (a delivery's ``decision_id`` start field), so a
+    #: second one is not started while it runs (``services.processes.running_carrier``);
+    #: use_alter: decisions refer to their process too
+    carries_decision_id: Mapped[int | None] = mapped_column(ForeignKey("decision.id", use_alter=True), index=True)
 
     definition: Mapped[ProcessDefinition] = relationship(lazy="joined")
     __mapper_args__ = {"version_id_col": lock_version}

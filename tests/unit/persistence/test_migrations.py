@@ -1,7 +1,7 @@
 """Migrations 0008 (hand-offs), 0009 (Schedule 34A questions), 0010 (sign-in throttle), 0012
-(MAPPA reviews), 0013 (pauses) and 0016 (when a decision was taken) upgrade an existing
-database and downgrade cleanly, on SQLite and, with DATABASE_URL set, on PostgreSQL (a
-database of its own, not the suite's)."""
+(MAPPA reviews), 0013 (pauses), 0016 (when a decision was taken) and 0017 (the decision a
+process carries out) upgrade an existing database and downgrade cleanly, on SQLite and, with
+DATABASE_URL set, on PostgreSQL (a database of its own, not the suite's)."""
 from __future__ import annotations
 
 import os
@@ -281,3 +281,39 @@ def test_0016_dates_each_decision_when_it_was_taken_and_a_correction_keeps_that_
     command.downgrade(alembic_config(fresh_url), "0015")
     upgrade(fresh_url, "0016")
     assert current_revision(fresh_url) == "0016"
+
+
+def test_0017_finds_the_decision_each_process_carries_out_in_the_audit_log(fresh_url):
+    upgrade(fresh_url, "0016")
+    _seed_one_instance(fresh_url)  # process 1: a consideration that decided
+    engine = create_engine(fresh_url)
+    now = "2027-03-01 10:00:00+00:00"
+    event = text("INSERT INTO audit_event (seq, occurred_at, actor_name, action, subject_type, subject_id, detail, "
+                 "prev_hash, hash) VALUES (:seq, :now, 'system', 'process.started', 'process', :subject, :detail, "
+                 ":h, :h)")
+    with engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO decision (id, case_id, process_id, area_id, workflow_key, version, outcome, "
+            "overdue_at_decision, record, decided_by_name, decided_at, made_at) VALUES (1, 1, 1, "
+            "(SELECT area_id FROM case_record), 's327a_consideration', 1, 'disclose', false, '{}', 'manager.kent', "
+            ":now, :now)"), {"now": now})
+        for pid in (2, 3):
+            conn.execute(text(
+                "INSERT INTO process_instance (id, definition_id, case_id, area_id, status, state, lock_version, "
+                "started_at, updated_at) VALUES (:id, 1, 1, (SELECT area_id FROM case_record), 'waiting', '{}', 1, "
+                ":now, :now)"), {"id": pid, "now": now})
+        conn.execute(event, {"seq": 1, "now": now, "subject": "2", "h": "a" * 64,
+                             "detail": '{"workflow": "disclosure_delivery", "decision_id": 1}'})
+        conn.execute(event, {"seq": 2, "now": now, "subject": "3", "h": "b" * 64,
+                             "detail": '{"workflow": "csods_application"}'})
+    engine.dispose()
+
+    upgrade(fresh_url, "0017")
+    engine = create_engine(fresh_url)
+    with engine.connect() as conn:
+        carried = dict(conn.execute(text("SELECT id, carries_decision_id FROM process_instance ORDER BY id")).all())
+    engine.dispose()
+    assert carried == {1: None, 2: 1, 3: None}
+    command.downgrade(alembic_config(fresh_url), "0016")
+    assert "carries_decision_id" not in _instance_columns(fresh_url)
+    upgrade(fresh_url, "0017")

@@ -245,6 +245,16 @@ def test_0013_adds_the_pause_columns_and_a_downgrade_opens_paused_tasks_again(fr
     assert current_revision(fresh_url) == "0013"
 
 
+def _by_id(url: str, query: str) -> dict[int, object]:
+    """{id: value} of a two-column query, on an engine of its own."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return dict(conn.execute(text(query)).all())
+    finally:
+        engine.dispose()
+
+
 def test_0016_dates_each_decision_when_it_was_taken_and_a_correction_keeps_that_date(fresh_url):
     upgrade(fresh_url, "0015")
     _seed_one_instance(fresh_url)
@@ -272,11 +282,7 @@ def test_0016_dates_each_decision_when_it_was_taken_and_a_correction_keeps_that_
     engine.dispose()
 
     upgrade(fresh_url, "0016")
-    engine = create_engine(fresh_url)
-    with engine.connect() as conn:
-        made = dict(conn.execute(text("SELECT id, made_at FROM decision ORDER BY id")).all())
-    engine.dispose()
-    days = {i: str(m)[:10] for i, m in made.items()}
+    days = {i: str(m)[:10] for i, m in _by_id(fresh_url, "SELECT id, made_at FROM decision ORDER BY id").items()}
     assert days == {1: "2027-03-20", 2: "2027-03-20", 3: "2027-04-20", 4: "2027-04-20"}
     command.downgrade(alembic_config(fresh_url), "0015")
     upgrade(fresh_url, "0016")
@@ -309,10 +315,7 @@ def test_0017_finds_the_decision_each_process_carries_out_in_the_audit_log(fresh
     engine.dispose()
 
     upgrade(fresh_url, "0017")
-    engine = create_engine(fresh_url)
-    with engine.connect() as conn:
-        carried = dict(conn.execute(text("SELECT id, carries_decision_id FROM process_instance ORDER BY id")).all())
-    engine.dispose()
+    carried = _by_id(fresh_url, "SELECT id, carries_decision_id FROM process_instance ORDER BY id")
     assert carried == {1: None, 2: 1, 3: None}
     command.downgrade(alembic_config(fresh_url), "0016")
     assert "carries_decision_id" not in _instance_columns(fresh_url)

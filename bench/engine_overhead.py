@@ -197,7 +197,7 @@ def commit_latency(db: Database, n: int = 30) -> dict[str, float]:
     The raw SpiffWorkflow side runs on the CPU alone and writes nothing durable, while a
     completion also waits twice for PostgreSQL and once for the disk; so the ratio moves with the
     machine's balance of CPU speed and database latency (the same code measured 1.7-1.8x on the
-    VMs of 2026-12-02 and 1.3x on that of 2026-12-03: docs/benchmarks.md). Printed beside the
+    VMs of 2026-12-02 and 1.31-1.47x on that of 2026-12-03: docs/benchmarks.md). Printed beside the
     ratio so that a figure measured elsewhere can be compared."""
     raw = db.engine.raw_connection()
     try:

@@ -105,23 +105,11 @@ def _hand_off_locked(session: Session, instance_id: int, now: datetime) -> int |
             .where(ProcessInstance.case_id == case.id, ProcessInstance.status == "waiting",
                    ProcessDefinition.key == handoff.workflow).limit(1)).scalar()
         if running is not None:  # start_unless_running: the running one carries on
-            origin.handoff_pending = False
-            origin.updated_at = now
-            audit.record(session, SYSTEM, "process.handoff_not_needed", "process", origin.id,
-                         area=case.area.slug, now=now,
-                         detail={"case_id": case.id, "end_event": origin.end_event, "workflow": handoff.workflow,
-                                 "running_process": running})
-            return None
+            return _not_needed(session, origin, case, handoff, running, now)
     data = start_fields(session, origin, wf, handoff)
     carrier = running_carrier(session, data["decision_id"]) if data.get("decision_id") else None
     if carrier is not None:  # a person started it by hand before this sweep: it carries on
-        origin.handoff_pending = False
-        origin.updated_at = now
-        audit.record(session, SYSTEM, "process.handoff_not_needed", "process", origin.id,
-                     area=case.area.slug, now=now,
-                     detail={"case_id": case.id, "end_event": origin.end_event, "workflow": handoff.workflow,
-                             "running_process": carrier, "decision_id": data["decision_id"]})
-        return None
+        return _not_needed(session, origin, case, handoff, carrier, now, decision_id=data["decision_id"])
     follow_on = start_in_session(session, SYSTEM, case, handoff.workflow, trigger="handoff", now=now, data=data,
                                  started_from=origin)
     origin.handoff_pending = False
@@ -132,6 +120,17 @@ def _hand_off_locked(session: Session, instance_id: int, now: datetime) -> int |
                          "workflow": handoff.workflow, "version": follow_on.definition.version,
                          "decision_id": data.get("decision_id")})
     return follow_on.id
+
+
+def _not_needed(session: Session, origin: ProcessInstance, case: Case, handoff: Handoff, running: int,
+                now: datetime, **detail: Any) -> None:
+    """The hand-off is done without starting anything: ``running`` already does its work."""
+    origin.handoff_pending = False
+    origin.updated_at = now
+    audit.record(session, SYSTEM, "process.handoff_not_needed", "process", origin.id, area=case.area.slug, now=now,
+                 detail={"case_id": case.id, "end_event": origin.end_event, "workflow": handoff.workflow,
+                         "running_process": running, **detail})
+    return None
 
 
 def start_fields(session: Session, origin: ProcessInstance, wf: Any, handoff: Handoff) -> dict[str, Any]:

@@ -58,6 +58,7 @@ def start_in_session(session: Session, actor: Actor, case: Case, key: str, *, ve
         extra["decision_id"] = check_decision(session, case, key, extra["decision_id"], outcomes)
     elif outcomes:
         extra["decision_id"] = only_current_decision(session, case, key, outcomes)
+    # a start by hand; a hand-off checks this itself, before, to start nothing instead
     if "decision_id" in extra and started_from is None:
         running = running_carrier(session, extra["decision_id"])
         if running is not None:
